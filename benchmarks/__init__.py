@@ -1,0 +1,1 @@
+"""Side-by-side timings against PyTorch, scikit-image and OpenCV, printed as ratios."""

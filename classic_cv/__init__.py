@@ -1,0 +1,1 @@
+"""Classic computer vision: filters, edges, corners, SIFT, Hough, RANSAC, seam carving."""

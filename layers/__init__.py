@@ -1,0 +1,1 @@
+"""CS231n-style layers: forward/backward pairs, autograd Functions and Modules."""

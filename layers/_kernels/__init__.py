@@ -1,0 +1,1 @@
+"""Numba kernels behind the layers, one module per layer family."""

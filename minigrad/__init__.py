@@ -1,0 +1,49 @@
+"""minigrad: a tiny reverse-mode autograd core on NumPy arrays.
+
+``Tensor`` wraps an ndarray and records the ops that made it; ``Function`` is
+how hand-written forward/backward pairs join the graph; ``gradcheck`` checks
+them numerically. See ``minigrad.function`` for writing a new op.
+"""
+from .tensor import Tensor  # first: tensor.py wires the operators to ops.py
+from ._dtype import get_default_dtype, set_default_dtype
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad
+from .function import Context, Function
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
+from .module import Module, Parameter
+from .ops import (
+    abs,
+    clip,
+    concatenate,
+    exp,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    stack,
+    sum,
+    tanh,
+    unbroadcast,
+    var,
+    where,
+)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Create a Tensor (shorthand for ``Tensor(data, requires_grad, dtype)``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+__all__ = [
+    "Context", "Function", "GradcheckError", "Module", "Parameter", "Tensor",
+    "abs", "clip", "concatenate", "enable_grad", "exp", "get_default_dtype", "gradcheck",
+    "is_grad_enabled", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min",
+    "no_grad", "numerical_gradient", "rel_error", "relu", "set_default_dtype", "sigmoid",
+    "softmax", "sqrt", "stack", "sum", "tanh", "tensor", "unbroadcast", "var", "where",
+]

@@ -1,0 +1,86 @@
+"""``Function``: the single door through which an operation enters the graph.
+
+Write a new differentiable operation by subclassing ``Function`` with two
+static methods that work on plain ndarrays::
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return (3 * x ** 2 * grad,)
+
+    y = Cube.apply(t)          # t is a Tensor; y is a Tensor on the graph
+
+``backward`` returns one gradient per positional input of ``forward`` (``None``
+for inputs that need none), each with that input's shape.
+"""
+import numpy as np
+
+from ._grad_mode import is_grad_enabled
+from .tensor import Node, Tensor
+
+
+class Context:
+    """Scratch space shared by one ``forward`` call and its ``backward``.
+
+    Attributes
+    ----------
+    saved : tuple of ndarray
+        Whatever ``save_for_backward`` stored.
+    needs_input_grad : tuple of bool
+        For each positional input, whether its gradient will be used; a
+        ``forward`` may skip work that only serves gradients nobody needs.
+    """
+
+    def __init__(self, needs_input_grad):
+        self.saved = ()
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+
+class Function:
+    """Base class of every differentiable operation. See the module docstring."""
+
+    @staticmethod
+    def forward(ctx, *arrays, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Run ``forward`` on the inputs' arrays and record the call if needed.
+
+        Positional inputs may be Tensors, array-likes (treated as constants)
+        or None; keyword arguments are passed to ``forward`` unchanged. The
+        call is recorded only when grad mode is on and some input requires
+        grad. Returns a Tensor, or a tuple of Tensors when ``forward`` returns
+        a tuple of arrays.
+        """
+        tensors = tuple(
+            None if x is None else x if isinstance(x, Tensor) else Tensor(x) for x in inputs
+        )
+        needs_grad = tuple(t is not None and t.requires_grad for t in tensors)
+        record = is_grad_enabled() and any(needs_grad)
+        ctx = Context(needs_grad)
+        raw = cls.forward(ctx, *(None if t is None else t.data for t in tensors), **kwargs)
+        multiple = isinstance(raw, tuple)
+        outputs = tuple(np.asarray(r) for r in (raw if multiple else (raw,)))
+        results = tuple(Tensor(o) for o in outputs)
+        if record:
+            node = Node(cls, ctx, tensors, outputs)
+            for index, result in enumerate(results):
+                if result.dtype.kind in "fc":
+                    result.requires_grad = True
+                    result._node = node
+                    result._output_index = index
+        return results if multiple else results[0]

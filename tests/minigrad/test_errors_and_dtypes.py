@@ -1,0 +1,128 @@
+"""Bad input gets a clear error naming the op and the shapes; dtype rules hold."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def t(shape, dtype=np.float64):
+    return mg.Tensor(np.ones(shape, dtype=dtype), requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape",
+    [((2, 3), (4, 5)), ((3,), (4,)), ((2, 3, 4), (2, 5, 6)), ((2, 2, 3), (3, 3, 4))],
+)
+def test_matmul_shape_mismatch_names_both_shapes(a_shape, b_shape):
+    with pytest.raises(ValueError, match=rf"matmul.*{a_shape}.*{b_shape}".replace("(", r"\(").replace(")", r"\)")):
+        t(a_shape) @ t(b_shape)
+
+
+def test_matmul_rejects_scalars():
+    with pytest.raises(ValueError, match="matmul"):
+        t(()) @ t((3,))
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum"])
+def test_non_broadcastable_shapes_name_the_op(op):
+    fn = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / b, "maximum": mg.maximum}[op]
+    with pytest.raises(ValueError, match=rf"{op}: shapes \(2, 3\) and \(4,\)"):
+        fn(t((2, 3)), t((4,)))
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "var"])
+def test_reduction_over_missing_axis(op):
+    with pytest.raises(ValueError, match=rf"{op}: axis 2 is out of range.*2 dimensions"):
+        getattr(t((2, 3)), op)(axis=2)
+
+
+def test_reshape_to_wrong_size():
+    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4, 2\)"):
+        t((2, 3)).reshape(4, 2)
+
+
+def test_concatenate_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"concatenate: tensor 1 has shape \(2, 4\)"):
+        mg.concatenate([t((2, 3)), t((2, 4))], axis=0)
+
+
+def test_index_out_of_range():
+    with pytest.raises(IndexError, match=r"getitem.*\(2, 3\)"):
+        t((2, 3))[5]
+
+
+def test_where_needs_boolean_condition():
+    with pytest.raises(TypeError, match="where: condition must be boolean"):
+        mg.where(np.ones(3), t((3,)), t((3,)))
+
+
+def test_var_needs_more_elements_than_ddof():
+    with pytest.raises(ValueError, match="var: need more than ddof=1"):
+        t((1, 3)).var(axis=0, ddof=1)
+
+
+def test_python_scalars_and_lists_become_float32_by_default():
+    assert mg.Tensor(1.5).dtype == np.float32
+    assert mg.Tensor([1, 2, 3]).dtype == np.float32
+    assert mg.Tensor(np.arange(3)).dtype == np.int64  # arrays keep their dtype
+
+
+def test_set_default_dtype_changes_scalar_conversion():
+    mg.set_default_dtype(np.float64)
+    try:
+        assert mg.Tensor(1.5).dtype == np.float64
+    finally:
+        mg.set_default_dtype(np.float32)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        mg.set_default_dtype(np.int32)
+
+
+def test_scalar_operands_keep_float32_tensors_float32():
+    x = t((3,), np.float32)
+    for y in (x * 2.0, x + 1, 2.0 / x, x ** 2, (x * 2.0).mean()):
+        assert y.dtype == np.float32
+    (x * 3.0).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_float32_gradient_of_mixed_precision_op_is_cast_back():
+    x32 = t((3,), np.float32)
+    y64 = t((3,), np.float64)
+    (x32 * y64).sum().backward()
+    assert (x32 * y64).dtype == np.float64
+    assert x32.grad.dtype == np.float32 and y64.grad.dtype == np.float64
+
+
+def test_sigmoid_is_overflow_safe():
+    x = mg.Tensor(np.array([-1000.0, 0.0, 1000.0]), requires_grad=True)
+    with np.errstate(over="raise"):
+        y = x.sigmoid()
+        y.sum().backward()
+    np.testing.assert_allclose(y.data, [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(x.grad, [0.0, 0.25, 0.0])
+
+
+def test_softmax_is_stable_for_huge_logits():
+    x = mg.Tensor(np.array([[1000.0, 1000.0, -1000.0]]))
+    np.testing.assert_allclose(x.softmax(axis=1).data, [[0.5, 0.5, 0.0]])
+    np.testing.assert_allclose(x.log_softmax(axis=1).data[0, :2], np.log(0.5))
+
+
+def test_max_ties_split_gradient_evenly():
+    x = mg.Tensor(np.array([[3.0, 1.0, 3.0, 3.0]]), requires_grad=True)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[1 / 3, 0.0, 1 / 3, 1 / 3]])
+
+
+def test_repeated_integer_indices_accumulate():
+    x = mg.Tensor(np.arange(4.0), requires_grad=True)
+    x[np.array([1, 1, 3, 1])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 3.0, 0.0, 1.0])
+
+
+def test_comparisons_return_boolean_tensors_without_grad():
+    x = t((3,))
+    mask = x > 0.5
+    assert mask.dtype == np.bool_ and not mask.requires_grad
+    assert (x == x).data.all()
