@@ -1,7 +1,24 @@
 """Update rules, optimizers, learning-rate schedules and the training loop."""
+from . import rules, schedules
+from .checkpoint import load_checkpoint, save_checkpoint
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
+from .plotting import plot_history
+from .schedules import (
+    ChainedScheduler,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    SequentialLR,
+    StepLR,
+)
+from .solver import NonFiniteError, Solver, overfit_small
 
 __all__ = [
-    "SGD", "AdaGrad", "Adam", "AdamW", "Optimizer", "RMSProp", "clip_grad_norm_", "clip_grad_value_",
+    "SGD", "AdaGrad", "Adam", "AdamW", "ChainedScheduler", "CosineAnnealingLR", "ExponentialLR",
+    "LRScheduler", "LinearLR", "MultiStepLR", "NonFiniteError", "Optimizer", "RMSProp", "SequentialLR",
+    "Solver", "StepLR", "clip_grad_norm_", "clip_grad_value_", "load_checkpoint", "overfit_small",
+    "plot_history", "rules", "save_checkpoint", "schedules",
 ]

@@ -16,9 +16,14 @@ settings.load_profile("default")
 
 @pytest.fixture(scope="session")
 def torch():
-    """PyTorch, the reference for forward/backward values (skips if absent)."""
+    """PyTorch, the reference for forward/backward values (skips if absent).
+
+    Single-threaded: test arrays are small, and torch's thread pool only adds
+    overhead (and long stalls on a loaded 2-core machine) for them.
+    """
     torch = pytest.importorskip("torch")
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
     return torch
 
 

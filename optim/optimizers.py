@@ -1,0 +1,336 @@
+"""Optimizer classes over ``minigrad.Parameter``s, with ``torch.optim`` semantics.
+
+Each class keeps per-parameter state (moment estimates, step counts) and, on
+``step()``, updates ``Parameter.data`` in place from ``Parameter.grad`` with the
+shared arithmetic of ``optim.updates``. Hyper-parameters live in
+``param_groups`` (a list of dicts, as in PyTorch), so different groups of
+parameters may use different learning rates, and schedules change ``lr`` there.
+
+Example
+-------
+>>> opt = Adam([{"params": model.body.parameters()},
+...             {"params": model.head.parameters(), "lr": 1e-2}], lr=1e-3)
+>>> loss.backward(); opt.step(); opt.zero_grad()
+"""
+import copy
+
+import numpy as np
+
+from minigrad import Tensor
+
+from . import updates
+from ._validation import check_bool, check_number
+
+
+class Optimizer:
+    """Base class: parameter groups, ``step``, ``zero_grad`` and state dicts.
+
+    Parameters
+    ----------
+    params : iterable of Parameter, or iterable of dict
+        Either the parameters themselves or groups ``{"params": [...], **overrides}``
+        whose entries override ``defaults`` for that group.
+    defaults : dict
+        Hyper-parameter values for groups that do not set their own.
+
+    Subclasses define ``_check_group(group)`` (validate hyper-parameters) and
+    ``_update(param_array, grad, state, group)`` (one parameter's step).
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        # Keyed by id(param): Parameters define elementwise ``==``, so they
+        # cannot be dict keys themselves; the groups keep them alive.
+        self.state = {}
+        if isinstance(params, (Tensor, dict)):
+            raise TypeError(
+                f"{self._name}: params must be an iterable of Parameters or of dicts, "
+                f"got a single {type(params).__name__} (wrap it in a list)"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, group):
+        """Add a group ``{"params": [...], **hyper-parameters}``; unset ones take the defaults."""
+        if not isinstance(group, dict):
+            raise TypeError(f"{self._name}: a parameter group must be a dict, got {type(group).__name__}")
+        if "params" not in group:
+            raise ValueError(f"{self._name}: a parameter group must have a 'params' entry")
+        unknown = sorted(set(group) - set(self.defaults) - {"params", "initial_lr"})
+        if unknown:
+            raise ValueError(
+                f"{self._name}: unknown hyper-parameters {unknown} in a parameter group; "
+                f"expected some of {sorted(self.defaults)}"
+            )
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if not params:
+            raise ValueError(f"{self._name}: a parameter group has an empty 'params' list")
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{self._name}: params must be Parameters, got {type(p).__name__}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{self._name}: params must be floating point, got dtype {p.dtype}")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
+            raise ValueError(f"{self._name}: a parameter appears in more than one place in params")
+        full = {**self.defaults, **group, "params": params}
+        self._check_group(full)
+        self.param_groups.append(full)
+
+    def zero_grad(self):
+        """Forget every parameter's gradient (sets ``.grad`` to None)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self):
+        """Update every parameter that has a gradient; parameters without one are skipped."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = np.asarray(p.grad)
+                if grad.shape != p.shape:
+                    raise ValueError(
+                        f"{self._name}.step: gradient of shape {grad.shape} for a parameter "
+                        f"of shape {p.shape}"
+                    )
+                self._update(p.data, grad, self.state.setdefault(id(p), {}), group)
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self):
+        """Return ``{"state": {index: {name: value}}, "param_groups": [...]}`` (copies).
+
+        Parameters are referred to by their position across all groups, as
+        in PyTorch, so the dict can be loaded into an optimizer built over a
+        fresh model with the same structure.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"},
+                           "params": ids})
+        state = {index[key]: copy.deepcopy(value) for key, value in self.state.items()
+                 if key in index and value}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyper-parameters and per-parameter state from ``state_dict``.
+
+        The groups must have the same sizes as this optimizer's, and each
+        state array the shape of its parameter. Arrays are copied and cast
+        to their parameter's dtype. Nothing changes when an error is raised.
+        """
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{self._name}.load_state_dict: state has {len(groups)} parameter groups, "
+                f"optimizer has {len(self.param_groups)}"
+            )
+        params = []
+        for k, (saved, current) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(current["params"]):
+                raise ValueError(
+                    f"{self._name}.load_state_dict: group {k} has {len(saved['params'])} "
+                    f"parameters in the state, {len(current['params'])} in the optimizer"
+                )
+            params.extend(zip(saved["params"], current["params"]))
+        by_index = dict(params)
+        new_state = {}
+        for i, entries in state_dict["state"].items():
+            if int(i) not in by_index:
+                raise ValueError(f"{self._name}.load_state_dict: state for unknown parameter index {i}")
+            p = by_index[int(i)]
+            new_entries = {}
+            for name, value in entries.items():
+                if isinstance(value, np.ndarray):
+                    if value.shape != p.shape:
+                        raise ValueError(
+                            f"{self._name}.load_state_dict: state '{name}' of parameter {i} has "
+                            f"shape {value.shape}, the parameter has {p.shape}"
+                        )
+                    value = value.astype(p.dtype, copy=True)
+                new_entries[name] = value
+            new_state[id(p)] = new_entries
+        new_groups = []
+        for saved, current in zip(groups, self.param_groups):
+            group = {**current, **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}}
+            self._check_group(group)
+            new_groups.append(group)
+        self.param_groups = new_groups
+        self.state = new_state
+
+    # ---------------------------------------------------- subclass hooks
+    def _check_group(self, group):
+        raise NotImplementedError
+
+    def _update(self, param, grad, state, group):
+        raise NotImplementedError
+
+    def _check_common(self, group):
+        check_number(self._name, "lr", group["lr"], low=0.0)
+        check_number(self._name, "weight_decay", group["weight_decay"], low=0.0)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay.
+
+    Same update as ``torch.optim.SGD``: ``b <- momentum * b + (1 - dampening) * g``,
+    ``w <- w - lr * b`` (Nesterov: ``w <- w - lr * (g + momentum * b)``), with
+    ``g = dw + weight_decay * w``.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
+                 weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      nesterov=nesterov, weight_decay=weight_decay))
+
+    def _check_group(self, group):
+        self._check_common(group)
+        momentum = check_number(self._name, "momentum", group["momentum"], low=0.0)
+        dampening = check_number(self._name, "dampening", group["dampening"])
+        if check_bool(self._name, "nesterov", group["nesterov"]) and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, "
+                f"got momentum={momentum!r}, dampening={dampening!r}"
+            )
+
+    def _update(self, param, grad, state, group):
+        buf = updates.sgd_update(
+            param, grad, state.get("momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
+            dampening=group["dampening"], nesterov=group["nesterov"],
+            weight_decay=group["weight_decay"],
+        )
+        if buf is not None:
+            state["momentum_buffer"] = buf
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad (``torch.optim.Adagrad``): per-coordinate steps shrink with the summed squared gradients."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _check_group(self, group):
+        self._check_common(group)
+        check_number(self._name, "lr_decay", group["lr_decay"], low=0.0)
+        check_number(self._name, "initial_accumulator_value", group["initial_accumulator_value"], low=0.0)
+        check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(param, group["initial_accumulator_value"])
+        state["step"] += 1
+        updates.adagrad_update(param, grad, state["sum"], state["step"], lr=group["lr"],
+                               lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+                               eps=group["eps"])
+
+
+class RMSProp(Optimizer):
+    """RMSProp (``torch.optim.RMSprop``), optionally centered and with momentum."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _check_group(self, group):
+        self._check_common(group)
+        check_number(self._name, "alpha", group["alpha"], low=0.0, high=1.0)
+        check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)
+        check_number(self._name, "momentum", group["momentum"], low=0.0)
+        check_bool(self._name, "centered", group["centered"])
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = np.zeros_like(param)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param)
+        state["step"] += 1
+        updates.rmsprop_update(param, grad, state["square_avg"], state.get("grad_avg"),
+                               state.get("momentum_buffer"), lr=group["lr"], alpha=group["alpha"],
+                               eps=group["eps"], weight_decay=group["weight_decay"],
+                               momentum=group["momentum"], centered=group["centered"])
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (``torch.optim.Adam``); ``weight_decay`` is an L2 penalty.
+
+    ``amsgrad=True`` divides by the running maximum of the second moment
+    instead (Reddi et al., 2018).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _check_group(self, group):
+        self._check_common(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for k, beta in enumerate(betas):
+            check_number(self._name, f"betas[{k}]", beta, low=0.0, high=1.0, high_open=True)
+        check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)
+        check_bool(self._name, "amsgrad", group["amsgrad"])
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        state["step"] += 1
+        beta1, beta2 = group["betas"]
+        updates.adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                            state.get("max_exp_avg_sq"), state["step"], lr=group["lr"],
+                            beta1=beta1, beta2=beta2, eps=group["eps"],
+                            weight_decay=group["weight_decay"],
+                            decoupled_weight_decay=self._decoupled, amsgrad=group["amsgrad"])
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``torch.optim.AdamW``, Loshchilov & Hutter, 2019).
+
+    Weights shrink by ``lr * weight_decay`` each step, independently of the
+    adaptive scaling, instead of adding an L2 term to the gradient.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

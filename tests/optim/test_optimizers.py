@@ -1,0 +1,244 @@
+"""Optimizer classes against torch.optim: 200-step float64 trajectories, groups, state, clipping."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from optim import SGD, AdaGrad, Adam, AdamW, RMSProp, clip_grad_norm_, clip_grad_value_
+from tests.conftest import assert_close
+from tests.optim.problems import run_minigrad, run_torch
+
+TORCH_NAMES = {SGD: "SGD", AdaGrad: "Adagrad", RMSProp: "RMSprop", Adam: "Adam", AdamW: "AdamW"}
+
+# Chosen where the dynamics are not chaotic: PyTorch's CPU kernels fuse
+# multiply-adds (one rounding where NumPy rounds twice), and e.g. RMSProp with
+# alpha=0.9 near a minimum amplifies that last-bit difference to 1e-3 within
+# 100 steps, exactly as it would amplify any other perturbation.
+CONFIGS = [
+    (SGD, dict(lr=0.01)),
+    (SGD, dict(lr=0.01, momentum=0.9)),
+    (SGD, dict(lr=0.01, momentum=0.9, dampening=0.1, weight_decay=1e-2)),
+    (SGD, dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-2)),
+    (AdaGrad, dict(lr=0.1)),
+    (AdaGrad, dict(lr=0.1, lr_decay=1e-3, weight_decay=1e-3, initial_accumulator_value=0.1)),
+    (RMSProp, dict(lr=1e-2)),
+    (RMSProp, dict(lr=3e-3, alpha=0.99, momentum=0.5, weight_decay=1e-2)),
+    (RMSProp, dict(lr=1e-2, centered=True, momentum=0.5)),
+    (Adam, dict(lr=1e-2)),
+    (Adam, dict(lr=1e-2, betas=(0.8, 0.99), amsgrad=True, weight_decay=1e-2)),
+    (AdamW, dict(lr=1e-2, weight_decay=0.1)),
+    (AdamW, dict(lr=1e-2, amsgrad=True)),
+]
+
+
+def torch_optimizer(torch, cls, **kwargs):
+    """A factory for the torch.optim twin of ``cls`` (single-tensor code path)."""
+    return lambda params: getattr(torch.optim, TORCH_NAMES[cls])(params, foreach=False, **kwargs)
+
+
+@pytest.mark.parametrize("problem", ["quadratic", "mlp"])
+@pytest.mark.parametrize("cls, kwargs", CONFIGS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_trajectory_matches_torch(torch, cls, kwargs, problem):
+    ours = run_minigrad(problem, lambda p: cls(p, **kwargs), 200)
+    ref = run_torch(torch, problem, torch_optimizer(torch, cls, **kwargs), 200)
+    assert np.abs(ours[-1] - ours[0]).max() > 1e-2, "the parameters barely moved: a vacuous test"
+    assert_close(ours, ref, 1e-10, f"{cls.__name__}({kwargs}) on {problem}")
+
+
+# Learning rates stay inside each method's stability region on the bowl
+# (largest curvature 100): a diverging run grows to 1e9 and its absolute
+# differences with it.
+hyper = st.fixed_dictionaries
+OPTIMIZER_SPACE = st.one_of(
+    st.tuples(st.just(SGD), hyper({
+        "lr": st.floats(1e-4, 1e-2), "momentum": st.sampled_from([0.0, 0.5, 0.9]),
+        "weight_decay": st.floats(0, 0.1), "dampening": st.sampled_from([0.0, 0.3])})),
+    st.tuples(st.just(SGD), hyper({
+        "lr": st.floats(1e-4, 1e-2), "momentum": st.floats(0.1, 0.95), "nesterov": st.just(True)})),
+    st.tuples(st.just(AdaGrad), hyper({
+        "lr": st.floats(1e-3, 0.5), "lr_decay": st.floats(0, 0.1), "eps": st.floats(1e-10, 1e-3),
+        "initial_accumulator_value": st.floats(0, 1)})),
+    st.tuples(st.just(RMSProp), hyper({
+        "lr": st.floats(1e-4, 1e-2), "alpha": st.floats(0.5, 0.999), "eps": st.floats(1e-8, 1e-2),
+        "momentum": st.sampled_from([0.0, 0.7]), "centered": st.booleans()})),
+    st.tuples(st.sampled_from([Adam, AdamW]), hyper({
+        "lr": st.floats(1e-4, 5e-2), "betas": st.tuples(st.floats(0, 0.99), st.floats(0.5, 0.9999)),
+        "eps": st.floats(1e-8, 1e-2), "weight_decay": st.floats(0, 0.1), "amsgrad": st.booleans()})),
+)
+
+
+@given(OPTIMIZER_SPACE)
+def test_trajectory_matches_torch_for_any_hyperparameters(torch, spec):
+    cls, kwargs = spec
+    ours = run_minigrad("quadratic", lambda p: cls(p, **kwargs), 40)
+    ref = run_torch(torch, "quadratic", torch_optimizer(torch, cls, **kwargs), 40)
+    assert_close(ours, ref, 1e-10, f"{cls.__name__}({kwargs})")
+
+
+def test_param_groups_have_their_own_hyperparameters(torch):
+    def ours(params):
+        return Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.05, "betas": (0.5, 0.9)}],
+                    lr=1e-2, weight_decay=1e-3)
+
+    def ref(params):
+        return torch.optim.Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.05,
+                                                          "betas": (0.5, 0.9)}],
+                                lr=1e-2, weight_decay=1e-3, foreach=False)
+
+    assert_close(run_minigrad("mlp", ours, 100), run_torch(torch, "mlp", ref, 100), 1e-10)
+    single = run_minigrad("mlp", lambda p: Adam(p, lr=1e-2, weight_decay=1e-3), 100)
+    assert np.abs(single - run_minigrad("mlp", ours, 100)).max() > 1e-3
+
+
+@pytest.mark.parametrize("cls, kwargs", CONFIGS[1::2], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_state_dict_round_trip_continues_identically(cls, kwargs):
+    """Stopping after 30 steps, loading the state into a fresh optimizer and going on
+    gives exactly the uninterrupted trajectory."""
+    from tests.optim.problems import quadratic
+
+    init, loss_fn, _ = quadratic()
+
+    def train(params, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            loss_fn(params).backward()
+            opt.step()
+
+    straight = [mg.Parameter(a.copy()) for a in init]
+    train(straight, cls(straight, **kwargs), 60)
+
+    first = [mg.Parameter(a.copy()) for a in init]
+    opt = cls(first, **kwargs)
+    train(first, opt, 30)
+    saved = opt.state_dict()
+    train(first, opt, 5)  # must not leak into the saved copy
+
+    # The same 30 steps again, then a new optimizer (other lr) that loads the state.
+    resumed = [mg.Parameter(a.copy()) for a in init]
+    train(resumed, cls(resumed, **kwargs), 30)
+    fresh = cls(resumed, **{**kwargs, "lr": 123.0})
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["lr"] == kwargs["lr"]
+    train(resumed, fresh, 30)
+    np.testing.assert_array_equal(resumed[0].data, straight[0].data)
+
+
+def test_state_dict_layout_and_validation():
+    params = [mg.Parameter(np.ones((2, 3))), mg.Parameter(np.ones(4))]
+    opt = Adam([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.1}])
+    for p in params:
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert sd["state"][1]["step"] == 1 and sd["state"][0]["exp_avg"].shape == (2, 3)
+    other = Adam([mg.Parameter(np.ones((2, 3))), mg.Parameter(np.ones(4))])
+    with pytest.raises(ValueError, match="1 parameter groups|2 parameter groups"):
+        other.load_state_dict(sd)
+    wrong = Adam([{"params": [mg.Parameter(np.ones((3, 2)))]}, {"params": [mg.Parameter(np.ones(4))]}])
+    with pytest.raises(ValueError, match="shape"):
+        wrong.load_state_dict(sd)
+    assert wrong.state == {}  # nothing changed by the failed load
+
+
+def test_float32_parameters_stay_float32():
+    p = mg.Parameter(np.ones(5, dtype=np.float32))
+    p.grad = np.full(5, 0.5, dtype=np.float32)
+    for cls in (SGD, AdaGrad, RMSProp, Adam, AdamW):
+        cls([p], lr=0.1).step()
+        assert p.dtype == np.float32
+
+
+def test_step_skips_parameters_without_gradient_and_zero_grad_clears():
+    a, b = mg.Parameter(np.ones(3)), mg.Parameter(np.ones(3))
+    a.grad = np.ones(3)
+    opt = SGD([a, b], lr=0.5, momentum=0.9)
+    opt.step()
+    np.testing.assert_array_equal(a.data, 0.5)
+    np.testing.assert_array_equal(b.data, 1.0)
+    assert id(b) not in opt.state
+    opt.zero_grad()
+    assert a.grad is None
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: SGD(p, lr=-0.1), "lr must be in \\[0, inf\\), got -0.1"),
+    (lambda p: SGD(p, lr=float("nan")), "lr"),
+    (lambda p: SGD(p, lr=0.1, momentum=-1), "momentum"),
+    (lambda p: SGD(p, lr=0.1, nesterov=True), "nesterov"),
+    (lambda p: SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening"),
+    (lambda p: SGD(p, lr=0.1, weight_decay=-1e-4), "weight_decay"),
+    (lambda p: Adam(p, betas=(1.0, 0.999)), "betas\\[0\\] must be in \\[0, 1\\), got 1.0"),
+    (lambda p: Adam(p, betas=(0.9, -0.1)), "betas\\[1\\]"),
+    (lambda p: Adam(p, betas=(0.9,)), "betas must be a pair"),
+    (lambda p: AdamW(p, eps=0.0), "eps must be in \\(0, inf\\), got 0.0"),
+    (lambda p: Adam(p, lr=-1e-3), "Adam: lr"),
+    (lambda p: RMSProp(p, alpha=1.5), "alpha"),
+    (lambda p: RMSProp(p, eps=-1.0), "eps"),
+    (lambda p: AdaGrad(p, lr_decay=-1.0), "lr_decay"),
+    (lambda p: AdaGrad(p, initial_accumulator_value=-1.0), "initial_accumulator_value"),
+    (lambda p: SGD([{"params": p, "lr": -1.0}], lr=0.1), "lr"),
+    (lambda p: SGD([{"params": p, "learning_rate": 1.0}], lr=0.1), "unknown hyper-parameters"),
+    (lambda p: SGD([], lr=0.1), "empty parameter list"),
+    (lambda p: SGD(p + p, lr=0.1), "more than one place"),
+])
+def test_invalid_hyperparameters_raise(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([mg.Parameter(np.ones(2))])
+
+
+def test_invalid_types_raise():
+    with pytest.raises(TypeError, match="SGD: params .*wrap it in a list"):
+        SGD(mg.Parameter(np.ones(2)), lr=0.1)
+    with pytest.raises(TypeError, match="got a single dict"):
+        SGD({"params": [mg.Parameter(np.ones(2))]}, lr=0.1)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        SGD([mg.Parameter(np.ones(2))], lr="0.1")
+    with pytest.raises(TypeError, match="floating point"):
+        SGD([mg.Parameter(np.ones(2, dtype=np.float32)).astype(np.int64)], lr=0.1)
+
+
+# ----------------------------------------------------------------- clipping
+def _grads_pair(torch, rng, scale):
+    arrays = [rng.standard_normal(s) * scale for s in [(3, 4), (5,), (2, 2, 2)]]
+    ours = [mg.Parameter(a.copy()) for a in arrays]
+    ref = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    for p, t, a in zip(ours, ref, arrays):
+        g = rng.standard_normal(a.shape) * scale
+        p.grad, t.grad = g.copy(), torch.tensor(g)
+    return ours, ref
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+def test_clip_grad_norm_matches_torch(torch, rng, norm_type, max_norm):
+    ours, ref = _grads_pair(torch, rng, 2.0)
+    total = clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(ref, max_norm, norm_type, foreach=False)
+    assert abs(total - expected.item()) <= 1e-12 * expected.item()
+    for p, t in zip(ours, ref):
+        assert_close(p.grad, t.grad.numpy(), 1e-14, "clipped gradient")
+    clipped = np.linalg.norm(np.concatenate([p.grad.ravel() for p in ours]), ord=norm_type)
+    assert clipped <= max_norm * (1 + 1e-12) and (max_norm < total or np.isclose(clipped, total))
+
+
+def test_clip_grad_value_matches_torch(torch, rng):
+    ours, ref = _grads_pair(torch, rng, 2.0)
+    clip_grad_value_(ours, 0.7)
+    torch.nn.utils.clip_grad_value_(ref, 0.7, foreach=False)
+    for p, t in zip(ours, ref):
+        np.testing.assert_array_equal(p.grad, t.grad.numpy())
+    assert max(np.abs(p.grad).max() for p in ours) == 0.7
+
+
+def test_clipping_validation():
+    p = mg.Parameter(np.ones(2))
+    p.grad = np.array([np.inf, 1.0])
+    with pytest.raises(FloatingPointError, match="total gradient norm is inf"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm_([p], -1.0)
+    with pytest.raises(ValueError, match="clip_value"):
+        clip_grad_value_([p], -1.0)
+    assert clip_grad_norm_([mg.Parameter(np.ones(2))], 1.0) == 0.0  # no gradients: nothing to do
