@@ -1,0 +1,94 @@
+"""PNG plots for the course scripts.
+
+Figures are built with matplotlib's object API and the Agg canvas, never
+``pyplot``, so importing this module changes no global backend state and works
+without a display.
+"""
+import numpy as np
+
+
+def _figure(width=6.0, height=4.0):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def curves(path, series, xlabel, ylabel, title=""):
+    """Line plot of several named series.
+
+    Parameters
+    ----------
+    path : str
+        PNG file to write.
+    series : dict
+        label -> y values (x = 1, 2, ...) or an ``(x, y)`` pair.
+    """
+    fig = _figure()
+    ax = fig.add_subplot()
+    for label, values in series.items():
+        x, y = values if isinstance(values, tuple) else (np.arange(1, len(values) + 1), values)
+        ax.plot(x, y, label=label, marker="." if len(y) < 40 else None)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path)
+    return path
+
+
+def cross_validation(path, values, fold_scores, xlabel, ylabel="accuracy", title=""):
+    """Scatter every fold's score per hyper-parameter value, with mean ± std error bars.
+
+    Parameters
+    ----------
+    values : (K,) hyper-parameter values
+    fold_scores : (K, folds) scores
+    """
+    fold_scores = np.asarray(fold_scores)
+    fig = _figure()
+    ax = fig.add_subplot()
+    for v, scores in zip(values, fold_scores):
+        ax.scatter(np.full(len(scores), v), scores, s=10, color="0.6")
+    ax.errorbar(values, fold_scores.mean(axis=1), yerr=fold_scores.std(axis=1), marker="o", capsize=3)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    fig.savefig(path)
+    return path
+
+
+def image_grid(path, images, titles=None, ncols=10, title=""):
+    """Tile images, each rescaled to its own [min, max] (how CS231n shows learned weights).
+
+    Parameters
+    ----------
+    images : (N, C, H, W) with C in {1, 3}, or (N, H, W)
+    titles : sequence of N str, optional
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim == 4:
+        images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig = _figure(1.3 * ncols, 1.4 * nrows + (0.3 if title else 0))
+    for i, image in enumerate(images):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        low, high = image.min(), image.max()
+        ax.imshow((image - low) / max(high - low, 1e-12), cmap="gray" if image.ndim == 2 else None)
+        ax.set_axis_off()
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path)
+    return path
+
+
+def search(path, x, y, scores, xlabel, ylabel, score_label):
+    """Random-search results: one dot per trial at (x, y) on log axes, coloured by score."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    dots = ax.scatter(x, y, c=scores, s=60, cmap="viridis")
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+    fig.colorbar(dots, ax=ax, label=score_label)
+    fig.savefig(path)
+    return path

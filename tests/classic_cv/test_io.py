@@ -1,0 +1,55 @@
+"""Image files: exact uint8 round trips, gray conversion, drawing helpers."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from classic_cv import io
+
+
+def test_round_trip_rgb_and_gray(tmp_path, rng):
+    rgb = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    io.write_image(tmp_path / "a.png", rgb / 255.0)
+    back = io.read_image(tmp_path / "a.png")
+    assert back.dtype == np.float64 and back.shape == (20, 30, 3)
+    np.testing.assert_array_equal(np.round(back * 255).astype(np.uint8), rgb)
+    gray = io.read_image(tmp_path / "a.png", gray=True)
+    np.testing.assert_allclose(gray, (rgb / 255.0) @ [0.2125, 0.7154, 0.0721], atol=1e-12)
+    io.write_image(tmp_path / "g.png", rgb[..., 0])
+    np.testing.assert_array_equal(io.read_image(tmp_path / "g.png"), rgb[..., 0] / 255.0)
+
+
+def test_other_modes(tmp_path):
+    Image.fromarray(np.full((4, 5, 4), 200, np.uint8), "RGBA").save(tmp_path / "a.png")
+    assert io.read_image(tmp_path / "a.png").shape == (4, 5, 3)
+    Image.fromarray(np.full((4, 5), 65535, np.uint16)).save(tmp_path / "b.png")
+    np.testing.assert_allclose(io.read_image(tmp_path / "b.png"), 1.0)
+
+
+def test_to_uint8_clips_and_rounds():
+    out = io.to_uint8(np.array([[-0.5, 0.5, 1.5, 0.999]]))
+    assert out.tolist() == [[0, 128, 255, 255]]
+    assert io.to_uint8(np.array([[True, False]])).tolist() == [[255, 0]]
+    with pytest.raises(ValueError, match="to_uint8: image must be finite"):
+        io.to_uint8(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match=r"write_image: image must be \(H, W\) or \(H, W, 3\)"):
+        io.write_image("x.png", np.zeros((4, 4, 2)))
+
+
+def test_line_segments_clip_to_image():
+    segs = io.line_segments([0.0, np.pi / 2, np.pi / 4], [10.0, 20.0, 1000.0], (50, 80))
+    assert segs.shape == (2, 2, 2)  # the third line misses the image
+    np.testing.assert_allclose(segs[0], [[10, 0], [10, 49]], atol=1e-9)
+    np.testing.assert_allclose(segs[1], [[0, 20], [79, 20]], atol=1e-9)
+
+
+def test_drawing_marks_expected_pixels():
+    img = np.zeros((40, 40))
+    out = io.draw_segments(img, [[[5, 10], [30, 10]]], color=(0, 255, 0))
+    assert out.shape == (40, 40, 3) and out[10, 5:31, 1].min() == 255 and out[20].max() == 0
+    out = io.draw_circles(img, [20], [20], [10])
+    assert out[10, 20, 0] == 255 and out[20, 20, 0] == 0
+    out = io.draw_points(img, [20], [20], radius=2)
+    assert out[18, 20, 0] == 255
+    mask = np.zeros((40, 40), bool)
+    mask[3, 4] = True
+    assert io.overlay_mask(img, mask)[3, 4].tolist() == [255, 0, 0]

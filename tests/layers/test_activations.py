@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from layers import activations as A
+from layers._kernels import activations as kernels
+from layers.naive import activations as naive
+from tests.conftest import assert_close, assert_grads_match
+from tests.layers.dense_checks import assert_float32_matches, away_from
+
+shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3).map(tuple)
+
+
+def _cases(torch):
+    F = torch.nn.functional
+    return {
+        "relu": (A.relu, F.relu, [0.0]),
+        "leaky_relu": (lambda x: A.leaky_relu(x, 0.2), lambda x: F.leaky_relu(x, 0.2), [0.0]),
+        "sigmoid": (A.sigmoid, torch.sigmoid, []),
+        "tanh": (A.tanh, torch.tanh, []),
+        "gelu": (A.gelu, F.gelu, []),
+        "gelu_tanh": (lambda x: A.gelu(x, "tanh"), lambda x: F.gelu(x, approximate="tanh"), []),
+        "softmax_last": (A.softmax, lambda x: F.softmax(x, dim=-1), []),
+        "softmax_first": (lambda x: A.softmax(x, axis=0), lambda x: F.softmax(x, dim=0), []),
+    }
+
+
+NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softmax_last", "softmax_first"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(shape=shapes, seed=st.integers(0, 999))
+def test_gradcheck(torch, name, shape, seed):
+    ours, _, kinks = _cases(torch)[name]
+    # Moderate scale: where tanh or sigmoid saturate, the outputs' round-off
+    # swamps the central differences, not the (exp-based) analytic slope.
+    x = away_from(1.5 * np.random.default_rng(seed).standard_normal(shape), kinks)
+    mg.gradcheck(ours, x)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(shape=shapes, seed=st.integers(0, 999))
+def test_matches_torch(torch, name, shape, seed):
+    ours, ref, _ = _cases(torch)[name]
+    x = 4 * np.random.default_rng(seed).standard_normal(shape)
+    assert_grads_match(ours, ref, [x], torch, atol=1e-12)
+    # Unit scale in float32: a saturated softmax row (or tanh) has gradients far
+    # below float32's resolution of its outputs, in any implementation.
+    assert_float32_matches(ours, ref, [x / 4], torch)
+
+
+def test_extreme_inputs_stay_finite():
+    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=np.float32)
+    s = A.sigmoid(x).data
+    assert np.isfinite(s).all() and s[0] == 0 and s[-1] == 1
+    p = A.softmax(np.array([[1000.0, 0.0, -1000.0]])).data
+    np.testing.assert_allclose(p, [[1.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_kernel_matches_naive(approximate, dtype):
+    rng = np.random.default_rng(int(approximate))
+    # Dense near 0 and out to both tails, where 1 + erf(x) would cancel.
+    x = np.concatenate([3 * rng.standard_normal(300), np.linspace(-12, 12, 301)]).astype(dtype)
+    dout = rng.standard_normal(x.size).astype(dtype)
+    out, aux = kernels.gelu_forward(x, approximate)
+    dx = kernels.gelu_backward(x, aux, dout, approximate)
+    assert out.dtype == dtype and dx.dtype == dtype
+    # float32: the inputs are exact in both; the kernels round once per operation.
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    assert_close(out, naive.gelu_forward(x.astype(np.float64), approximate), tol, "gelu forward")
+    assert_close(dx, naive.gelu_backward(x.astype(np.float64), dout.astype(np.float64), approximate), tol, "gelu backward")
+
+
+def test_exact_gelu_left_tail_is_accurate_in_float32():
+    # Phi(x) comes from erfc, so tiny outputs keep their relative accuracy.
+    x = np.array([-5.0, -7.0, -9.0], dtype=np.float32)
+    ref = naive.gelu_forward(x.astype(np.float64), False)
+    np.testing.assert_allclose(A.gelu(x).data, ref, rtol=5e-5)
+
+
+def test_modules(torch):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    pairs = [
+        (A.ReLU(), torch.nn.ReLU()), (A.LeakyReLU(0.3), torch.nn.LeakyReLU(0.3)),
+        (A.Sigmoid(), torch.nn.Sigmoid()), (A.Tanh(), torch.nn.Tanh()),
+        (A.GELU(), torch.nn.GELU()), (A.GELU("tanh"), torch.nn.GELU("tanh")),
+        (A.Softmax(dim=0), torch.nn.Softmax(dim=0)),
+    ]
+    for ours, ref in pairs:
+        assert_close(ours(mg.Tensor(x)).data, ref(torch.tensor(x)).numpy(), 1e-12, type(ours).__name__)
+    assert "negative_slope=0.3" in repr(A.LeakyReLU(0.3))
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="relu: x must be float32 or float64, got dtype int64"):
+        A.relu(np.arange(3))
+    with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh', got 'fast'"):
+        A.gelu(np.ones(3), "fast")
+    with pytest.raises(ValueError, match=r"softmax: axis 2 out of range for x of shape \(2, 3\)"):
+        A.softmax(np.ones((2, 3)), axis=2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(rows=st.integers(1, 5), d=st.integers(1, 9), seed=st.integers(0, 999))
+def test_softmax_and_leaky_kernels_match_naive(dtype, rows, d, seed):
+    rng = np.random.default_rng(seed)
+    x = (3 * rng.standard_normal((rows, d))).astype(dtype)
+    dout = rng.standard_normal((rows, d)).astype(dtype)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    y = kernels.softmax_rows(x)
+    assert y.dtype == dtype
+    assert_close(y, naive.softmax_rows(x), tol, "softmax")
+    assert_close(kernels.softmax_rows_backward(y, dout), naive.softmax_rows_backward(y, dout), tol, "softmax dx")
+    for slope in (0.0, 0.1):
+        assert_close(kernels.leaky_relu_forward(x, slope), naive.leaky_relu_forward(x, dtype(slope)), 0, "leaky")
+        assert_close(kernels.leaky_relu_backward(dout, x, slope),
+                     naive.leaky_relu_backward(dout, x, dtype(slope)), 0, "leaky dx")

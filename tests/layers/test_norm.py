@@ -1,0 +1,184 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from layers.norm import (
+    BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, batch_norm, group_norm, layer_norm,
+)
+from tests.conftest import assert_close, assert_grads_match
+from tests.layers.dense_checks import assert_float32_matches, assert_gradcheck_normwise
+
+# Every group normalised holds at least 3 values: with 2 the output is +-1 whatever
+# the input and the gradient is (up to eps) zero, which no check can resolve.
+bn_shapes = st.sampled_from([(5, 3), (4, 2, 3), (3, 2, 2, 3), (3, 3, 1, 1), (6, 1, 2, 2)])
+
+
+# ------------------------------------------------------------- layer norm
+@given(lead=st.lists(st.integers(1, 3), max_size=2).map(tuple),
+       norm=st.lists(st.integers(3, 4), min_size=1, max_size=2).map(tuple),
+       affine=st.booleans(), seed=st.integers(0, 999))
+def test_layer_norm_gradcheck(lead, norm, affine, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(lead + norm)
+    if affine:
+        w, b = rng.standard_normal(norm), rng.standard_normal(norm)
+        assert_gradcheck_normwise(lambda x, w, b: layer_norm(x, norm, w, b), x, w, b)
+    else:
+        assert_gradcheck_normwise(lambda x: layer_norm(x, norm), x)
+
+
+@given(lead=st.lists(st.integers(1, 3), max_size=2).map(tuple),
+       norm=st.lists(st.integers(3, 5), min_size=1, max_size=2).map(tuple), seed=st.integers(0, 999))
+def test_layer_norm_matches_torch(torch, lead, norm, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [3 * rng.standard_normal(lead + norm) + 1, rng.standard_normal(norm), rng.standard_normal(norm)]
+    fn = lambda x, w, b: layer_norm(x, norm, w, b)  # noqa: E731
+    ref = lambda x, w, b: torch.nn.functional.layer_norm(x, norm, w, b)  # noqa: E731
+    assert_grads_match(fn, ref, arrays, torch, atol=1e-11)
+    assert_float32_matches(fn, ref, arrays, torch)
+
+
+def test_layer_norm_module(torch, rng):
+    ours, ref = LayerNorm((3, 4), eps=1e-3), torch.nn.LayerNorm((3, 4), eps=1e-3)
+    assert set(ours.state_dict()) == set(ref.state_dict())
+    x = rng.standard_normal((2, 3, 4))
+    assert_close(ours(mg.Tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), 1e-6)
+    assert LayerNorm(4, elementwise_affine=False).parameters() == []
+
+
+# ------------------------------------------------------------- batch norm
+@given(shape=bn_shapes, training=st.booleans(), affine=st.booleans(), seed=st.integers(0, 999))
+def test_batch_norm_gradcheck(shape, training, affine, seed):
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    x = rng.standard_normal(shape)
+    rm, rv = rng.standard_normal(c), rng.uniform(0.5, 2, c)
+
+    def fn(x, *wb):
+        # Fresh running copies: gradcheck calls fn many times.
+        return batch_norm(x, rm.copy(), rv.copy(), *wb, training=training)
+
+    if affine:
+        assert_gradcheck_normwise(fn, x, rng.standard_normal(c), rng.standard_normal(c))
+    else:
+        assert_gradcheck_normwise(fn, x)
+
+
+@given(shape=bn_shapes, training=st.booleans(), seed=st.integers(0, 999))
+def test_batch_norm_matches_torch(torch, shape, training, seed):
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    arrays = [2 * rng.standard_normal(shape) + 1, rng.standard_normal(c), rng.standard_normal(c)]
+    rm, rv = rng.standard_normal(c), rng.uniform(0.5, 2, c)
+    ours_stats, ref_stats = [rm.copy(), rv.copy()], [torch.tensor(rm), torch.tensor(rv)]
+    fn = lambda x, w, b: batch_norm(x, *ours_stats, w, b, training=training, momentum=0.2)  # noqa: E731
+    ref = lambda x, w, b: torch.nn.functional.batch_norm(  # noqa: E731
+        x, *ref_stats, w, b, training=training, momentum=0.2)
+    assert_grads_match(fn, ref, arrays, torch, atol=1e-11)
+    assert_close(ours_stats[0], ref_stats[0].numpy(), 1e-14, "running_mean")
+    assert_close(ours_stats[1], ref_stats[1].numpy(), 1e-14, "running_var")
+    ours_stats[:] = [rm.astype(np.float32), rv.astype(np.float32)]
+    ref_stats[:] = [torch.tensor(rm), torch.tensor(rv)]  # the float32 check runs torch in float64
+    assert_float32_matches(fn, ref, arrays, torch)
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_running_statistics_follow_torch_over_steps(torch, momentum, dims):
+    rng = np.random.default_rng(1)
+    ours = (BatchNorm1d if dims == 1 else BatchNorm2d)(3, momentum=momentum, dtype=np.float64)
+    ref = (torch.nn.BatchNorm1d if dims == 1 else torch.nn.BatchNorm2d)(3, momentum=momentum)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    shape = (8, 3) if dims == 1 else (4, 3, 5, 5)
+    for step in range(5):
+        x = (step + 1) * rng.standard_normal(shape) + step
+        ours(mg.Tensor(x))
+        ref(torch.tensor(x))
+        for name, value in ref.state_dict().items():
+            assert_close(ours.state_dict()[name], value.numpy(), 1e-13, f"{name} at step {step}")
+    ours.eval(), ref.eval()
+    x = rng.standard_normal(shape)
+    assert_close(ours(mg.Tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), 1e-12, "eval output")
+    # Evaluation leaves the statistics alone.
+    assert int(ours.num_batches_tracked) == 5
+
+
+def test_without_running_stats_uses_batch_stats_in_eval(torch, rng):
+    ours = BatchNorm2d(2, track_running_stats=False, affine=False, dtype=np.float64).eval()
+    ref = torch.nn.BatchNorm2d(2, track_running_stats=False, affine=False).eval()
+    assert ours.state_dict() == {} and ours.parameters() == []
+    x = rng.standard_normal((3, 2, 4, 4))
+    assert_close(ours(mg.Tensor(x)).data, ref(torch.tensor(x)).numpy(), 1e-12)
+
+
+def test_batch_norm_float32_large_offset_is_accurate(torch):
+    # A large common offset defeats one-pass E[x^2] - E[x]^2 in float32.
+    x = (1000 + np.random.default_rng(0).standard_normal((64, 4, 8, 8))).astype(np.float32)
+    out = BatchNorm2d(4)(mg.Tensor(x)).data
+    exact = torch.nn.BatchNorm2d(4)(torch.tensor(x, dtype=torch.float64)).detach().numpy()
+    assert out.dtype == np.float32
+    # float32 rounding of x itself near 1000 is ~3e-5, i.e. ~3e-5 after normalising.
+    assert_close(out, exact, 1e-4)
+
+
+# ------------------------------------------------------------- group norm
+@given(n=st.integers(1, 3), groups=st.integers(1, 3), per=st.integers(1, 3),
+       spatial=st.sampled_from([(), (3,), (2, 2)]), affine=st.booleans(), seed=st.integers(0, 999))
+def test_group_norm_gradcheck(n, groups, per, spatial, affine, seed):
+    rng = np.random.default_rng(seed)
+    c = groups * per
+    if per * int(np.prod(spatial)) < 3:
+        spatial = (3,)  # as for bn_shapes: groups of at least 3 values
+    x = rng.standard_normal((n, c) + spatial)
+    if affine:
+        assert_gradcheck_normwise(
+            lambda x, w, b: group_norm(x, groups, w, b), x, rng.standard_normal(c), rng.standard_normal(c)
+        )
+    else:
+        assert_gradcheck_normwise(lambda x: group_norm(x, groups), x)
+
+
+@given(n=st.integers(1, 3), groups=st.integers(1, 3), per=st.integers(1, 3),
+       spatial=st.sampled_from([(3,), (3, 2)]), seed=st.integers(0, 999))
+def test_group_norm_matches_torch(torch, n, groups, per, spatial, seed):
+    rng = np.random.default_rng(seed)
+    c = groups * per
+    arrays = [rng.standard_normal((n, c) + spatial), rng.standard_normal(c), rng.standard_normal(c)]
+    fn = lambda x, w, b: group_norm(x, groups, w, b)  # noqa: E731
+    ref = lambda x, w, b: torch.nn.functional.group_norm(x, groups, w, b)  # noqa: E731
+    assert_grads_match(fn, ref, arrays, torch, atol=1e-11)
+    assert_float32_matches(fn, ref, arrays, torch)
+
+
+def test_group_norm_module(torch):
+    ours, ref = GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)
+    assert set(ours.state_dict()) == set(ref.state_dict())
+    assert "2, 4" in repr(ours)
+
+
+# -------------------------------------------------------------- bad input
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"BatchNorm2d: x must be 4-D \(N, C, H, W\) with C=3, got shape \(2, 4, 5, 5\)"):
+        BatchNorm2d(3)(np.ones((2, 4, 5, 5), np.float32))
+    with pytest.raises(ValueError, match=r"BatchNorm1d: x must be 2-D \(N, C\) or 3-D \(N, C, L\) with C=3, got shape \(2, 3, 1, 1\)"):
+        BatchNorm1d(3)(np.ones((2, 3, 1, 1), np.float32))
+    with pytest.raises(ValueError, match=r"batch_norm: training needs more than one value per channel, got x of shape \(1, 3\)"):
+        BatchNorm1d(3)(np.ones((1, 3), np.float32))
+    with pytest.raises(ValueError, match="batch_norm: x contains NaN or inf"):
+        BatchNorm1d(2)(np.array([[1.0, np.nan], [2.0, 3.0]], np.float32))
+    with pytest.raises(ValueError, match="batch_norm: x contains NaN or inf"):
+        BatchNorm1d(2).eval()(np.array([[1.0, np.inf], [2.0, 3.0]], np.float32))
+    with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(3,\) for x of shape \(2, 3\), got \(4,\)"):
+        batch_norm(np.ones((2, 3)), weight=np.ones(4), bias=np.ones(4), training=True)
+    with pytest.raises(ValueError, match=r"layer_norm: x must end with normalized_shape \(4,\), got shape \(2, 3\)"):
+        LayerNorm(4)(np.ones((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"group_norm: C=6 \(x of shape \(2, 6, 3\)\) must be divisible by num_groups=4"):
+        group_norm(np.ones((2, 6, 3)), 4)
+    with pytest.raises(ValueError, match=r"GroupNorm: x must be \(N, C, \*\) with C=4, got shape \(2, 6\)"):
+        GroupNorm(2, 4)(np.ones((2, 6), np.float32))
+    with pytest.raises(ValueError, match="GroupNorm: num_channels=5 must be divisible by num_groups=2"):
+        GroupNorm(2, 5)
+    with pytest.raises(TypeError, match="batch_norm: x must be float32 or float64, got dtype int64"):
+        batch_norm(np.ones((2, 3), np.int64))
