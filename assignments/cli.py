@@ -42,6 +42,7 @@ SCRIPTS = {
     "rnn": "assignments.rnn",
     "transformer": "assignments.transformer",
     "vae": "assignments.vae",
+    "visualization": "assignments.visualization",
 }
 
 # A tiny subset for `--quick` smoke runs: enough to beat chance, seconds to run.

@@ -119,7 +119,8 @@ def _stitch(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m classic_cv", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m classic_cv", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name, fn, help, second_input=None):

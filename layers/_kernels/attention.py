@@ -36,13 +36,18 @@ def _row_sum(a):
 
 @njit(**JIT_OPTIONS)
 def _scale_and_mask(scores, scale, mask):
+    # mask is C-contiguous (mb, mh, mt, S) with each of mb, mh, mt either 1
+    # (shared) or full size: each row reads one contiguous mask row, so the
+    # loop vectorises (a stride-0 broadcast view would keep it scalar).
     n_b, n_h, n_t, n_s = scores.shape
+    mb, mh, mt = mask.shape[0], mask.shape[1], mask.shape[2]
     for b in range(n_b):
         for h in range(n_h):
             for t in range(n_t):
                 row = scores[b, h, t]
+                mrow = mask[b if mb > 1 else 0, h if mh > 1 else 0, t if mt > 1 else 0]
                 for s in range(n_s):
-                    row[s] = row[s] * scale + mask[b, h, t, s]
+                    row[s] = row[s] * scale + mrow[s]
 
 
 @njit(**JIT_OPTIONS)
@@ -80,8 +85,17 @@ def masked_softmax(scores, scale, mask):
     scores, now the probabilities.
     """
     if mask is None:
-        mask = np.zeros((1, 1, 1, 1), scores.dtype)
-    mask = np.broadcast_to(mask.reshape((1,) * (4 - mask.ndim) + mask.shape), scores.shape)
+        mask = np.zeros((1, 1, 1, scores.shape[3]), scores.dtype)
+    try:
+        fits = np.broadcast_shapes(mask.shape, scores.shape) == scores.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"masked_softmax: mask of shape {mask.shape} does not broadcast to {scores.shape}")
+    mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
+    if mask.shape[3] != scores.shape[3]:
+        mask = np.broadcast_to(mask, mask.shape[:3] + scores.shape[3:])
+    mask = np.ascontiguousarray(mask, dtype=scores.dtype)
     _scale_and_mask(scores, scores.dtype.type(scale), mask)
     # NumPy's max reduction is SIMD; a max loop in Numba stays scalar.
     _exp_normalise(scores, scores.max(axis=-1))

@@ -45,15 +45,15 @@ def assert_gradcheck_normwise(fn, *arrays, tol=1e-7, seed=12345):
     """Numerical gradient check with the error measured against each gradient's
     scale: ``max|analytic - numeric| / max(1, max|numeric|)`` per input, float64.
 
-    For normalisation layers the input gradient of each group sums to zero, so
-    some elements nearly cancel; their *element-wise* relative error is then
+    For layers whose gradient elements can come arbitrarily close to zero (a
+    normalised group's input gradient sums to zero, an MSE gradient is
+    ``x - y``), the *element-wise* relative error of those elements is
     dominated by the ~1e-10 round-off of central differences even though the
     analytic value is exact. Measured against the gradient's scale the same
     check stays tight (typical errors are ~1e-10; up to ~1e-8 where a group's
-    spread is small and the truncation error of the differences grows). The floor of 1 (inputs and
-    upstream gradients here are O(1)) keeps a gradient that is small as a whole,
-    e.g. an upstream gradient nearly orthogonal to what the layer passes on,
-    from magnifying the same round-off.
+    spread is small and the truncation error of the differences grows). The
+    floor of 1 (inputs and upstream gradients here are O(1)) keeps a gradient
+    that is small as a whole from magnifying the same round-off.
     """
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     tensors = [mg.Tensor(a, requires_grad=True) for a in arrays]

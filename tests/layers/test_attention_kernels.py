@@ -1,5 +1,6 @@
 """The fused masked-softmax kernels against their plain NumPy twins."""
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,3 +50,9 @@ def test_masked_softmax_is_in_place_and_stable():
     assert out is scores
     np.testing.assert_allclose(out[0, 0, 0], [1 / (1 + np.e), np.e / (1 + np.e), 0.0], rtol=1e-15)
     np.testing.assert_array_equal(out[0, 0, 1], [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (2, 2, 4, 5), (4, 5, 1), (1, 2, 3, 4, 5)])
+def test_masked_softmax_rejects_masks_that_do_not_broadcast(shape):
+    with pytest.raises(ValueError, match=r"masked_softmax: mask of shape .* does not broadcast to \(2, 3, 4, 5\)"):
+        fast.masked_softmax(np.zeros((2, 3, 4, 5)), 1.0, np.zeros(shape))
