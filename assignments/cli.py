@@ -42,6 +42,7 @@ SCRIPTS = {
     "rnn": "assignments.rnn",
     "transformer": "assignments.transformer",
     "vae": "assignments.vae",
+    "gan": "assignments.gan",
     "visualization": "assignments.visualization",
 }
 

@@ -29,7 +29,7 @@ import minigrad as mg
 from optim import Adam
 
 from . import cnn, plots
-from .cli import load_data, single_threaded_blas
+from .cli import load_data, save_checkpoint, single_threaded_blas
 from .models import accuracy, fit
 
 DESCRIPTION = "saliency maps, class visualisation and fooling images of the trained cnn"
@@ -45,21 +45,21 @@ CLASS_JITTER = 2
 CLASS_BLUR_EVERY = 10
 CLASS_BLUR_SIGMA = 0.5
 # Fooling: each step moves the image by FOOL_LR in L2 norm.
-FOOL_LR = 0.5
+FOOL_LR = 0.1
 
 
 # ----------------------------------------------------------------------------- the classifier
 
-def trained_cnn(data, args):
+def trained_cnn(data, args, epochs, batch_size=64, lr=1e-3):
     """The ``cnn`` script's ConvNet for ``data``, in eval mode, and where it came from.
 
     Loads ``args.checkpoint`` if given, else ``<out root>/cnn/checkpoint.npz``
-    when present; otherwise trains one for ``args.epochs`` epochs (Adam,
-    ``args.lr``, ``args.batch_size``). Returns ``(model, source)`` with
-    ``source`` the checkpoint path or ``"trained"``.
+    when present; otherwise trains one for ``epochs`` epochs with Adam (seed
+    ``args.seed``). Returns ``(model, source)`` with ``source`` the checkpoint
+    path or ``"trained"``.
     """
-    net_args = argparse.Namespace(shift=cnn.OPTIONS["shift"], seed=args.seed, epochs=args.epochs,
-                                  batch_size=args.batch_size, lr=args.lr)
+    net_args = argparse.Namespace(shift=cnn.OPTIONS["shift"], seed=args.seed, epochs=epochs,
+                                  batch_size=batch_size, lr=lr)
     model = cnn.build_model(data, net_args)
     path = getattr(args, "checkpoint", None)
     if path is None:
@@ -74,7 +74,7 @@ def trained_cnn(data, args):
         model.load_state_dict(state)
         source = path
     else:
-        fit(model, Adam(model.parameters(), lr=args.lr), data.X_train, data.y_train,
+        fit(model, Adam(model.parameters(), lr=lr), data.X_train, data.y_train,
             data.X_val, data.y_val, net_args)
         source = "trained"
     model.eval()
@@ -176,7 +176,7 @@ def main(args):
     data = load_data(args)
     rng = np.random.default_rng(args.seed)
     with single_threaded_blas():
-        model, source = trained_cnn(data, args)
+        model, source = trained_cnn(data, args, args.epochs, args.batch_size, args.lr)
         test_accuracy = accuracy(model, data.X_test, data.y_test)
 
         pick = _one_per_class(data.y_test, data.num_classes)
@@ -207,6 +207,8 @@ def main(args):
                      titles=([names[c] for c in y_ok] + [f"-> {names[t]}" for t in targets]
                              + [f"{k} steps" for k in iterations]),
                      title="originals, images classified as the target, their difference (rescaled)")
+    # The classifier, so that this script's results can be reproduced without retraining.
+    save_checkpoint(args, **{f"model.{k}": v for k, v in model.state_dict().items()})
     return {
         "classifier": source,
         "test_accuracy": test_accuracy,

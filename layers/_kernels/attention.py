@@ -4,12 +4,12 @@ NumPy would make five full-array passes (scale, add mask, max, exp,
 normalise), each allocating a temporary the size of the (N, heads, T, S)
 scores. Here each row is processed while it sits in cache and the
 probabilities overwrite the scores in place. The exp is the vectorisable
-one of ``recurrent`` (C library calls would keep the loops scalar).
+one of ``_fastmath`` (C library calls would keep the loops scalar).
 """
 import numpy as np
 from numba import njit
 
-from .recurrent import JIT_OPTIONS, _exp_neg_parts
+from ._fastmath import JIT_OPTIONS, exp_neg_parts
 
 
 # Sums may be taken in any order (as NumPy's pairwise sums are): with
@@ -63,7 +63,7 @@ def _exp_normalise(scores, top):
                     row[:] = 0.0
                     continue
                 for s in range(n_s):
-                    scale_k, q = _exp_neg_parts(m - row[s])
+                    scale_k, q = exp_neg_parts(m - row[s])
                     row[s] = scale_k + scale_k * q
                 inv = 1.0 / _row_sum(row)
                 for s in range(n_s):
