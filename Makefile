@@ -20,7 +20,7 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(PY)
 	touch $@
 
 demo: $(VENV)/.installed-demo
-	$(PY) -m assignments.spiral
+	$(PY) -m assignments run cnn
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ from layers import activations as A
 from layers._kernels import activations as kernels
 from layers.naive import activations as naive
 from tests.conftest import assert_close, assert_grads_match
-from tests.layers.dense_checks import assert_float32_matches, away_from
+from tests.layers.dense_checks import assert_float32_matches, assert_gradcheck_normwise, away_from
 
 shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3).map(tuple)
 
@@ -37,7 +37,12 @@ def test_gradcheck(torch, name, shape, seed):
     # Moderate scale: where tanh or sigmoid saturate, the outputs' round-off
     # swamps the central differences, not the (exp-based) analytic slope.
     x = away_from(1.5 * np.random.default_rng(seed).standard_normal(shape), kinks)
-    mg.gradcheck(ours, x)
+    if name.startswith(("gelu", "softmax")):
+        # GELU' has a zero near x = -0.75 and softmax gradients cancel, so an
+        # element can be ~0 where only the scale-relative check is meaningful.
+        assert_gradcheck_normwise(ours, x)
+    else:
+        mg.gradcheck(ours, x)
 
 
 @pytest.mark.parametrize("name", NAMES)
