@@ -1,8 +1,9 @@
 """A generative adversarial network of two multilayer perceptrons (Goodfellow et al., 2014).
 
-Generator ``noise 64 - 256 - 512 - 784 (sigmoid)``, discriminator
-``784 - 512 - 256 - 1`` with leaky ReLUs, trained alternately with Adam
-(beta1 = 0.5, as in DCGAN) on binary cross-entropy; the generator uses the
+CS231n's architecture: generator ``uniform noise 96 - 1024 - 1024 - 784``
+with ReLUs and a tanh output, discriminator ``784 - 256 - 256 - 1`` with
+leaky ReLUs (slope 0.01), images scaled to [-1, 1]; trained alternately with
+Adam (beta1 = 0.5, as in DCGAN) on binary cross-entropy, the generator on the
 non-saturating loss ``-log D(G(z))``. Draws the samples of fixed noise after
 every epoch and 50 final samples.
 
@@ -17,7 +18,7 @@ import time
 import numpy as np
 
 import minigrad as mg
-from layers.activations import LeakyReLU
+from layers.activations import LeakyReLU, ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
 from layers.losses import binary_cross_entropy_with_logits
@@ -29,11 +30,12 @@ from .visualization import OPTIONS as _CLASSIFIER_OPTIONS
 from .visualization import class_probabilities, trained_cnn
 
 DESCRIPTION = "MLP GAN (non-saturating loss, Adam beta1 0.5); per-epoch samples, judged by the cnn"
-DEFAULTS = {"epochs": 30, "batch_size": 64, "lr": 2e-4}
+DEFAULTS = {"epochs": 30, "batch_size": 128, "lr": 1e-3}
 # checkpoint: the judging cnn's checkpoint.npz; none means <out>/cnn/checkpoint.npz if present, else train.
-OPTIONS = {"checkpoint": _CLASSIFIER_OPTIONS["checkpoint"], "noise_dim": 64}
-HIDDEN = (256, 512)
-SLOPE = 0.2  # leaky ReLU slope
+OPTIONS = {"checkpoint": _CLASSIFIER_OPTIONS["checkpoint"], "noise_dim": 96}
+G_HIDDEN = (1024, 1024)
+D_HIDDEN = (256, 256)
+SLOPE = 0.01  # leaky ReLU slope
 BETAS = (0.5, 0.999)
 CLASSIFIER_EPOCHS = 3  # when the judging cnn has to be trained here (1 with --quick)
 JUDGED = 1000  # samples judged by the classifier
@@ -42,21 +44,21 @@ EPOCH_ROWS = 10  # rows (epochs) shown in the per-epoch sample grid
 
 
 class Generator(mg.Module):
-    """``noise (N, noise_dim) -> images (N, C, H, W)`` in (0, 1)."""
+    """``noise (N, noise_dim) -> images (N, C, H, W)`` in (-1, 1)."""
 
     def __init__(self, noise_dim, image_shape, rng=None):
         super().__init__()
         rng = np.random.default_rng(rng)
         self.image_shape = tuple(image_shape)
-        widths = (noise_dim, *HIDDEN)
+        widths = (noise_dim, *G_HIDDEN)
         stack = []
         for fan_in, fan_out in zip(widths, widths[1:]):
-            stack += [Linear(fan_in, fan_out, rng=rng), LeakyReLU(SLOPE)]
+            stack += [Linear(fan_in, fan_out, rng=rng), ReLU()]
         stack.append(Linear(widths[-1], int(np.prod(image_shape)), rng=rng))
         self.net = Sequential(*stack)
 
     def forward(self, z):
-        return self.net(z).sigmoid().reshape(-1, *self.image_shape)
+        return self.net(z).tanh().reshape(-1, *self.image_shape)
 
 
 class Discriminator(mg.Module):
@@ -65,7 +67,7 @@ class Discriminator(mg.Module):
     def __init__(self, image_shape, rng=None):
         super().__init__()
         rng = np.random.default_rng(rng)
-        widths = (int(np.prod(image_shape)), *reversed(HIDDEN))
+        widths = (int(np.prod(image_shape)), *D_HIDDEN)
         stack = [Flatten()]
         for fan_in, fan_out in zip(widths, widths[1:]):
             stack += [Linear(fan_in, fan_out, rng=rng), LeakyReLU(SLOPE)]
@@ -82,7 +84,13 @@ def _bce(logits, value):
 
 
 def noise(rng, n, dim):
-    return rng.standard_normal((n, dim)).astype(np.float32)
+    """Generator inputs (n, dim), uniform in [-1, 1]."""
+    return rng.uniform(-1.0, 1.0, (n, dim)).astype(np.float32)
+
+
+def to_unit(images):
+    """Generator images in [-1, 1] -> pixels in [0, 1] like the data."""
+    return (images + 1.0) / 2.0
 
 
 def train(generator, discriminator, X_train, args, rng):
@@ -99,7 +107,7 @@ def train(generator, discriminator, X_train, args, rng):
     for _ in progress(range(args.epochs), desc="epochs"):
         order = rng.permutation(len(X_train))
         for start in range(0, len(X_train), args.batch_size):
-            real = mg.Tensor(X_train[order[start:start + args.batch_size]])
+            real = mg.Tensor(2.0 * X_train[order[start:start + args.batch_size]] - 1.0)
             fake = generator(mg.Tensor(noise(rng, real.shape[0], args.noise_dim)))
             # The discriminator sees the fakes as constants: its step must not move the generator.
             d_loss = _bce(discriminator(real), 1.0) + _bce(discriminator(fake.detach()), 0.0)
@@ -113,7 +121,7 @@ def train(generator, discriminator, X_train, args, rng):
             losses["discriminator"].append(d_loss.item())
             losses["generator"].append(g_loss.item())
         with mg.no_grad():
-            per_epoch.append(generator(mg.Tensor(fixed)).data)
+            per_epoch.append(to_unit(generator(mg.Tensor(fixed)).data))
     return losses, np.stack(per_epoch)
 
 
@@ -139,7 +147,7 @@ def main(args):
         losses, per_epoch = train(generator, discriminator, data.X_train, args, rng)
         seconds = time.perf_counter() - start
         with mg.no_grad():
-            samples = generator(mg.Tensor(noise(rng, JUDGED, args.noise_dim))).data
+            samples = to_unit(generator(mg.Tensor(noise(rng, JUDGED, args.noise_dim))).data)
         classifier, source = trained_cnn(data, args, 1 if args.quick else CLASSIFIER_EPOCHS)
         confident, entropy, histogram = judge(classifier, samples, data.num_classes)
 

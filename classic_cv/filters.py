@@ -57,22 +57,26 @@ def _per_channel(image, fn):
     return np.stack([fn(np.ascontiguousarray(image[..., c])) for c in range(image.shape[2])], axis=-1)
 
 
-def _separable(image, k_rows, k_cols, mode, cval):
-    """Correlate a clean float image with ``k_cols`` along x then ``k_rows`` along y.
+def _separable(image, k_rows, k_cols, mode, cval, out=None):
+    """Correlate a clean float image with ``k_cols`` along x then ``k_rows`` along y,
+    into ``out`` if given (checked by the caller).
 
     Kernel origin is ``len(k) // 2`` (the scipy convention)."""
     dtype = image.dtype.type
     k_rows = np.ascontiguousarray(k_rows, dtype=image.dtype)
     k_cols = np.ascontiguousarray(k_cols, dtype=image.dtype)
 
-    def one(channel):
+    def one(channel, result=None):
         h, w = channel.shape
         idx_r = border_index(h, len(k_rows) // 2, (len(k_rows) - 1) // 2, mode)
         idx_c = border_index(w, len(k_cols) // 2, (len(k_cols) - 1) // 2, mode)
-        out = np.empty_like(channel)
-        _k.correlate_separable(channel, k_rows, k_cols, idx_r, idx_c, dtype(cval), out)
-        return out
+        if result is None:
+            result = np.empty_like(channel)
+        _k.correlate_separable(channel, k_rows, k_cols, idx_r, idx_c, dtype(cval), result)
+        return result
 
+    if out is not None:
+        return one(image, out)
     return _per_channel(image, one)
 
 
@@ -103,7 +107,7 @@ def gaussian_kernel1d(sigma, truncate=4.0):
     return kernel / kernel.sum()
 
 
-def gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0):
+def gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0, out=None):
     """Separable Gaussian blur.
 
     Parameters
@@ -113,13 +117,19 @@ def gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0):
         Standard deviation in pixels; kernel radius ``int(truncate * sigma + 0.5)``.
     mode : str
         Border mode (see module docstring); ``cval`` fills in ``'constant'`` mode.
+    out : (H, W) C-contiguous array, optional
+        Where to write the result (2-D float32/float64 ``image`` only, same dtype,
+        not sharing memory with it): lets a caller fill a preallocated stack,
+        e.g. a scale-space octave, without a copy per layer.
 
     Returns
     -------
-    blurred : same shape as ``image``, float32 or float64
+    blurred : same shape as ``image``, float32 or float64 (``out`` if given)
     """
     func = "gaussian_blur"
     image = as_float_image(image, "image", func)
+    if out is not None:
+        _check_out(out, image, func)
     cval = _check_mode(mode, cval, func)
     if np.isscalar(sigma):
         sy = sx = sigma
@@ -129,7 +139,21 @@ def gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0):
         raise ValueError(f"{func}: sigma must be a number or (sigma_y, sigma_x), got {sigma!r}")
     k_rows = gaussian_kernel1d(check_positive(sy, "sigma", func, allow_zero=True), truncate)
     k_cols = gaussian_kernel1d(check_positive(sx, "sigma", func, allow_zero=True), truncate)
-    return _separable(image, k_rows, k_cols, mode, cval)
+    return _separable(image, k_rows, k_cols, mode, cval, out)
+
+
+def _check_out(out, image, func):
+    """``out`` must be a C-contiguous 2-D array like ``image`` and not overlap it
+    (the streamed kernels read input rows after writing earlier output rows)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{func}: out must be a numpy array, got {type(out).__name__}")
+    if image.ndim != 2 or out.shape != image.shape or out.dtype != image.dtype or not out.flags.c_contiguous:
+        raise ValueError(
+            f"{func}: out must be a C-contiguous {image.dtype} array of the 2-D image's shape {image.shape}, "
+            f"got {out.dtype} array of shape {out.shape}"
+        )
+    if np.shares_memory(out, image):
+        raise ValueError(f"{func}: out must not share memory with image")
 
 
 # Derivative [-1, 0, 1] (central difference, positive for increasing intensity)

@@ -57,18 +57,23 @@ class Keypoints:
 def _scale_space(image, n_scales, sigma, n_octaves):
     """Gaussian images per octave: list of (n_scales + 3, H, W) float32 stacks."""
     base = resize(image, (2 * image.shape[0], 2 * image.shape[1]), mode="nearest")
-    base = gaussian_blur(base, np.sqrt(max(sigma**2 - (2 * _CAMERA_SIGMA) ** 2, 0.01)), mode="mirror")
     # Incremental blur taking layer i - 1 (total sigma_{i-1}) to layer i.
     totals = sigma * 2.0 ** (np.arange(n_scales + 3) / n_scales)
     steps = np.sqrt(totals[1:] ** 2 - totals[:-1] ** 2)
     octaves = []
-    for _ in range(n_octaves):
-        layers = [base]
-        for step in steps:
-            layers.append(gaussian_blur(layers[-1], step, mode="mirror"))
-        octaves.append(np.stack(layers))
+    for o in range(n_octaves):
+        # Layers are blurred straight into the octave's stack (no copy per layer).
+        layers = np.empty((n_scales + 3,) + base.shape, dtype=np.float32)
+        if o == 0:
+            first = np.sqrt(max(sigma**2 - (2 * _CAMERA_SIGMA) ** 2, 0.01))
+            gaussian_blur(base, first, mode="mirror", out=layers[0])
+        else:
+            layers[0] = base
+        for i, step in enumerate(steps, start=1):
+            gaussian_blur(layers[i - 1], step, mode="mirror", out=layers[i])
+        octaves.append(layers)
         # Layer n_scales has twice the base sigma: subsample it for the next octave.
-        base = np.ascontiguousarray(layers[n_scales][::2, ::2])
+        base = layers[n_scales, ::2, ::2]
     return octaves
 
 

@@ -9,7 +9,7 @@ How it is computed
 ------------------
 Everything reduces to three streamed operations on a chunk of images at a
 time (``_correlate``, ``_scatter``, ``_weight_grad`` below), each an
-``im2col``/``col2im`` Numba kernel fused with one GEMM per image and group:
+``im2col``/``col2im`` Numba kernel around one GEMM per chunk and group:
 
 =====================  ========================  ===========================
                        conv2d                    conv_transpose2d
@@ -37,16 +37,18 @@ from ._kernels.conv import col2im, im2col
 # Bytes of column matrix built per chunk. Measured on the shared 2-core
 # machines (benchmarks/cases/layers_conv.py): every multi-threaded BLAS call
 # pays thread-synchronisation costs that grow badly under load, so few large
-# GEMMs beat many cache-sized ones (4 MB chunks ran 3-5x slower than 256 MB);
-# 64 MB keeps most of that gain while bounding the workspace.
+# GEMMs beat many cache-sized ones (4 MB chunks ran up to 6x slower than
+# 256 MB there; single-threaded, the size hardly mattered); 64 MB keeps most
+# of that gain while bounding the workspace.
 CHUNK_BYTES = 64 << 20
 
 
 # --------------------------------------------------------------------------- helpers
 def as_pair(fn, name, value, minimum):
     """``value`` (int or pair of ints) as a tuple ``(v, h)``, each at least ``minimum``."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, (int, np.integer)) for v in pair)):
         raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")

@@ -1,11 +1,11 @@
-"""Gaussian blur, Sobel gradients and a bilinear perspective warp against
+"""Gaussian blur, Sobel gradients, a 2x bilinear resize and a bilinear perspective warp against
 scikit-image and OpenCV (float32 images)."""
 import numpy as np
 
 from benchmarks.cases.cv_canny import images
 from benchmarks.harness import Case
 from classic_cv.filters import gaussian_blur, sobel
-from classic_cv.warp import warp_perspective
+from classic_cv.warp import resize, warp_perspective
 
 
 def cases(quick):
@@ -31,6 +31,15 @@ def cases(quick):
             {"skimage": lambda img=img: (filters.sobel_h(img), filters.sobel_v(img)),
              "cv2": lambda img=img: (cv2.Sobel(img, cv2.CV_32F, 1, 0, borderType=cv2.BORDER_REFLECT),
                                      cv2.Sobel(img, cv2.CV_32F, 0, 1, borderType=cv2.BORDER_REFLECT))},
+        ))
+        size = (2 * img.shape[0], 2 * img.shape[1])
+        out.append(Case(
+            f"resize 2x {label}",
+            lambda img=img, size=size: resize(img, size),
+            {"skimage": lambda img=img, size=size: transform.resize(img, size, order=1, mode="edge",
+                                                                    anti_aliasing=False, preserve_range=True),
+             "cv2": lambda img=img, size=size: cv2.resize(img, size[::-1], interpolation=cv2.INTER_LINEAR)},
+            note="bilinear upsample (SIFT's first step)",
         ))
         hom = np.array([[1.0, 0.1, 5.0], [0.05, 0.95, 3.0], [2e-4, -1e-4, 1.0]])
         inverse = transform.ProjectiveTransform(hom).inverse

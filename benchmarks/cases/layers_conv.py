@@ -39,6 +39,12 @@ def _pair(name, ours_fn, torch_fn, arrays, dtype, note=""):
     return Case(f"{name} {np.dtype(dtype).name}", ours, {"torch": reference}, note)
 
 
+# What bounds the conv ratio, measured single-threaded on these machines:
+# the three OpenBLAS GEMMs alone take about as long as PyTorch's whole
+# (oneDNN) forward+backward; im2col/col2im add ~25% on top.
+_CONV_NOTE = "GEMM-bound (OpenBLAS vs oneDNN)"
+
+
 def _conv_case(n, c, hw, f, k, pad, dtype):
     import torch.nn.functional as F
 
@@ -47,7 +53,8 @@ def _conv_case(n, c, hw, f, k, pad, dtype):
               rng.standard_normal(f)]
     return _pair(f"conv2d {n}x{c}x{hw}x{hw} -> {f} {k}x{k} pad {pad}",
                  lambda x, w, b: conv2d(x, w, b, padding=pad),
-                 lambda x, w, b: F.conv2d(x, w, b, padding=pad), arrays, dtype)
+                 lambda x, w, b: F.conv2d(x, w, b, padding=pad), arrays, dtype,
+                 note=_CONV_NOTE if c * k * k >= 64 else "")
 
 
 def cases(quick):

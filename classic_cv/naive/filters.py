@@ -70,3 +70,12 @@ def warp_bilinear(image, inv, out_h, out_w, cval, nearest):
                     acc += wy * wx * v
             out[i, j] = acc
     return out
+
+
+def resize_bilinear(image, y0, y1, fy, x0, x1, fx, cval):
+    """(H, W) image sampled at row taps ``y0``/``y1`` (weight ``fy`` on ``y1``) and
+    column taps ``x0``/``x1`` (weight ``fx``); tap -1 reads ``cval``, which a cval
+    row and column appended at the end give for free under NumPy's -1 indexing."""
+    padded = np.pad(image, ((0, 1), (0, 1)), mode="constant", constant_values=cval)
+    rows = padded[:, x0] + fx * (padded[:, x1] - padded[:, x0])
+    return rows[y0] + fy[:, None] * (rows[y1] - rows[y0])

@@ -71,7 +71,7 @@ def avg_pool_forward(x, out, kh, kw, sh, sw, ph, pw):
                 y_lo, y_hi = _window(y, sh, ph, kh, height)
                 for xo in range(ow):
                     x_lo, x_hi = _window(xo, sw, pw, kw, width)
-                    total = x[n, c, 0, 0] * 0  # zero of x's dtype
+                    total = 0.0  # float64 accumulator, cast once on store
                     for iy in range(y_lo, y_hi):
                         for ix in range(x_lo, x_hi):
                             total += x[n, c, iy, ix]

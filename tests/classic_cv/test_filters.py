@@ -68,6 +68,21 @@ def test_gaussian_blur_rgb_float32_and_anisotropic(skimage):
                  1e-12, "anisotropic")
 
 
+def test_gaussian_blur_into_out():
+    rng = np.random.default_rng(5)
+    stack = np.zeros((2, 20, 30), dtype=np.float32)
+    stack[0] = rng.random((20, 30))
+    got = filters.gaussian_blur(stack[0], 1.5, mode="mirror", out=stack[1])
+    assert np.shares_memory(got, stack[1])
+    assert_close(stack[1], filters.gaussian_blur(stack[0], 1.5, mode="mirror"), 0.0, "out")
+    with pytest.raises(ValueError, match="gaussian_blur: out must be a C-contiguous float32"):
+        filters.gaussian_blur(stack[0], 1.0, out=np.empty((20, 30)))
+    with pytest.raises(ValueError, match="gaussian_blur: out must not share memory"):
+        filters.gaussian_blur(stack[0], 1.0, out=stack[0])
+    with pytest.raises(TypeError, match="gaussian_blur: out must be a numpy array"):
+        filters.gaussian_blur(stack[0], 1.0, out=[0.0])
+
+
 def test_sobel_and_scharr_match_references(skimage, cv2):
     img = skimage.data.coins()[:90, :120] / 255.0
     gx, gy = filters.sobel(img)
@@ -110,6 +125,27 @@ def test_warp_kernel_equals_naive_twin(seed, nearest, channels):
     out = np.empty((8, 13, channels))
     kern.warp_bilinear(img, inv, 8, 13, 0.3, nearest, out)
     assert_close(out, naive.warp_bilinear(img, inv, 8, 13, 0.3, nearest), 1e-12, "warp")
+
+
+@settings(max_examples=25)
+@given(h=st.integers(1, 9), w=st.integers(1, 9), out_h=st.integers(1, 20), out_w=st.integers(1, 20),
+       mode=st.sampled_from(warp.WARP_MODES), channels=st.sampled_from([0, 1, 3]), seed=st.integers(0, 2**16))
+def test_resize_kernel_equals_naive_twin_and_warp(h, w, out_h, out_w, mode, channels, seed):
+    rng = np.random.default_rng(seed)
+    img = rng.random((h, w, channels) if channels else (h, w))
+    fast = warp.resize(img, (out_h, out_w), mode=mode, cval=0.3)
+    assert fast.shape == (out_h, out_w) + img.shape[2:]
+    sy, sx = out_h / h, out_w / w
+    m = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+    # The separable kernel takes the same samples as the general projective warp.
+    assert_close(fast, warp.warp_perspective(img, m, (out_h, out_w), mode=mode, cval=0.3), 1e-12, "resize vs warp")
+    nearest = mode == "nearest"
+    y0, y1, fy = warp._resize_taps(h, out_h, nearest, img.dtype)
+    x0, x1, fx = warp._resize_taps(w, out_w, nearest, img.dtype)
+    out = np.empty((out_h, out_w))
+    plane = np.ascontiguousarray(img[..., 0] if channels else img)
+    kern.resize_bilinear(plane, y0, y1, fy, x0, x1, fx, 0.3, out)
+    assert_close(out, naive.resize_bilinear(plane, y0, y1, fy, x0, x1, fx, 0.3), 1e-12, "resize twin")
 
 
 def test_warps_match_skimage(skimage):

@@ -243,6 +243,7 @@ def test_module_default_init_bounds(cls, fan_in):
         ((1, 3, 8, 8), (2, 3, 3, 3), {"stride": 0}, ValueError, r"conv2d: stride must be >= 1, got 0"),
         ((1, 3, 8, 8), (2, 3, 3, 3), {"padding": -1}, ValueError, r"conv2d: padding must be >= 0"),
         ((1, 3, 8, 8), (2, 3, 3, 3), {"stride": (1, 2, 3)}, TypeError, r"conv2d: stride must be an int or a pair"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), {"padding": 1.5}, TypeError, r"conv2d: padding must be an int or a pair"),
         ((1, 4, 8, 8), (3, 2, 3, 3), {"groups": 2}, ValueError, r"conv2d: groups=2 must divide"),
         ((1, 4, 8, 8), (4, 2, 3, 3), {"groups": 0}, ValueError, r"conv2d: groups must be a positive int"),
     ],
