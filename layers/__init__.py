@@ -1,1 +1,39 @@
-"""CS231n-style layers: forward/backward pairs, autograd Functions and Modules."""
+"""CS231n-style layers: forward/backward pairs, autograd Functions and Modules.
+
+Each family module (``layers.conv``, ``layers.norm``, ...) holds, in order, the
+functional ``*_forward``/``*_backward`` pair on plain arrays, the ``Function``
+that puts it on the graph, a Tensor-level function, and the ``Module``. This
+package re-exports the Tensor-level functions and the Modules.
+"""
+from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, gelu, leaky_relu, relu, sigmoid, softmax, tanh
+from .affine import Linear, linear
+from .attention import MultiheadAttention, PositionalEncoding, causal_mask, multi_head_attention, sinusoidal_encoding
+from .container import Flatten, Sequential
+from .conv import Conv2d, ConvTranspose2d, conv2d, conv_transpose2d
+from .dropout import Dropout, dropout
+from .embedding import Embedding, embedding
+from .losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    svm_loss,
+    temporal_softmax_loss,
+)
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, batch_norm, group_norm, layer_norm
+from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d, avg_pool2d, global_avg_pool2d, max_pool2d
+from .recurrent import GRU, LSTM, RNN, TemporalAffine, gru, lstm, rnn, temporal_affine
+from .transformer import TransformerDecoderLayer, TransformerEncoderLayer
+from .upsample import Upsample, upsample2d
+
+__all__ = [
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Flatten",
+    "GELU", "GRU", "GlobalAvgPool2d", "GroupNorm", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d",
+    "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "TemporalAffine", "TransformerDecoderLayer", "TransformerEncoderLayer", "Upsample",
+    "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",
+    "conv_transpose2d", "cross_entropy", "dropout", "embedding", "gelu", "global_avg_pool2d", "group_norm",
+    "gru", "l1_loss", "layer_norm", "leaky_relu", "linear", "lstm", "max_pool2d", "mse_loss",
+    "multi_head_attention", "relu", "rnn", "sigmoid", "sinusoidal_encoding", "softmax", "svm_loss", "tanh",
+    "temporal_affine", "temporal_softmax_loss", "upsample2d",
+]
