@@ -40,6 +40,7 @@ SCRIPTS = {
     "fc_net": "assignments.fc_net",
     "cnn": "assignments.cnn",
     "rnn": "assignments.rnn",
+    "captioning": "assignments.captioning",
     "transformer": "assignments.transformer",
     "vae": "assignments.vae",
     "gan": "assignments.gan",

@@ -30,7 +30,8 @@ from .visualization import OPTIONS as _CLASSIFIER_OPTIONS
 from .visualization import class_probabilities, trained_cnn
 
 DESCRIPTION = "MLP GAN (non-saturating loss, Adam beta1 0.5); per-epoch samples, judged by the cnn"
-DEFAULTS = {"epochs": 30, "batch_size": 128, "lr": 1e-3}
+# Small batches: 4,000 images give few steps per epoch, and the generator needs thousands.
+DEFAULTS = {"epochs": 25, "batch_size": 32, "lr": 1e-3}
 # checkpoint: the judging cnn's checkpoint.npz; none means <out>/cnn/checkpoint.npz if present, else train.
 OPTIONS = {"checkpoint": _CLASSIFIER_OPTIONS["checkpoint"], "noise_dim": 96}
 G_HIDDEN = (1024, 1024)

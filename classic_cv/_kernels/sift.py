@@ -4,7 +4,7 @@ Conventions: images are (H, W) float32 of one octave; positions are (row, col);
 angles are radians in image coordinates (x right, y down), ``atan2(dy, dx)``.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -282,7 +282,7 @@ def descriptor(mag, ang, r, c, dr, dc, scale, theta, d, n_bins, mag_clip):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def describe_octave(mags, angs, kps, n_scales, sigma, n_bins_ori, peak_ratio, d, n_bins, mag_clip):
     """Orientations and descriptors for the refined keypoints ``kps`` (K, 7) of one
     octave (rows as from ``refine_extrema``), on the gradient stacks ``mags``/``angs``
@@ -304,13 +304,10 @@ def describe_octave(mags, angs, kps, n_scales, sigma, n_bins_ori, peak_ratio, d,
     ang_out = np.empty(m)
     desc = np.empty((m, d * d * n_bins), dtype=np.float32)
     for k in range(m):
-        idx[k] = index[k]
+        i = index[k]
+        idx[k] = i
         ang_out[k] = angles[k]
-    # Descriptors are independent and cost ~1000 samples each: one coarse
-    # parallel loop over the keypoints.
-    for k in prange(m):
-        i = idx[k]
         s, r, c = int(kps[i, 0]), int(kps[i, 1]), int(kps[i, 2])
         scale = sigma * 2.0 ** ((kps[i, 0] + kps[i, 3]) / n_scales)
-        desc[k] = descriptor(mags[s], angs[s], r, c, kps[i, 4], kps[i, 5], scale, ang_out[k], d, n_bins, mag_clip)
+        desc[k] = descriptor(mags[s], angs[s], r, c, kps[i, 4], kps[i, 5], scale, angles[k], d, n_bins, mag_clip)
     return idx, ang_out, desc

@@ -1,0 +1,70 @@
+"""Digit-strip captioning: the strips, causal decoders, greedy decoding, and a --quick run."""
+import json
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from assignments import captioning, cli
+from assignments.captioning import START, Captioner, evaluate, make_strips, teacher_tokens
+
+
+def test_strips_are_three_source_images_side_by_side_with_their_labels(rng):
+    X = rng.random((7, 1, 4, 5), dtype=np.float32)
+    y = np.arange(7) + 10
+    images, labels = make_strips(X, y, 6, rng)
+    assert images.shape == (6, 1, 4, 15) and labels.shape == (6, 3)
+    for image, label in zip(images, labels):
+        for k in range(3):
+            np.testing.assert_array_equal(image[:, :, 5 * k:5 * (k + 1)], X[label[k] - 10])
+
+
+def test_teacher_tokens_shift_the_digits_right_after_the_start_token():
+    np.testing.assert_array_equal(teacher_tokens(np.array([[3, 1, 4], [1, 5, 9]])),
+                                  [[START, 3, 1], [START, 1, 5]])
+
+
+@pytest.mark.parametrize("decoder", captioning.DECODERS)
+def test_decoders_are_causal_and_greedy_feeds_back_its_own_choices(decoder, rng):
+    model = Captioner((1, 8, 24), decoder, rng=0)
+    model.eval()
+    images = rng.random((4, 1, 8, 24), dtype=np.float32)
+    tokens = np.array([[START, 1, 2], [START, 3, 4], [START, 5, 6], [START, 7, 8]])
+    changed = tokens.copy()
+    changed[:, 2] = 0
+    with mg.no_grad():
+        scores = model(mg.Tensor(images), tokens).data
+        scores_changed = model(mg.Tensor(images), changed).data
+        assert scores.shape == (4, 3, 10)
+        # A later input token must not change the scores of earlier positions.
+        np.testing.assert_allclose(scores[:, :2], scores_changed[:, :2], rtol=1e-5, atol=1e-6)
+        assert not np.allclose(scores[:, 2], scores_changed[:, 2])
+
+        predicted = model.greedy(images)
+        fed_back = model(mg.Tensor(images), teacher_tokens(predicted)).data
+    np.testing.assert_array_equal(fed_back.argmax(axis=2), predicted)
+
+
+def test_evaluate_counts_exact_matches_and_digits(rng, monkeypatch):
+    model = Captioner((1, 8, 24), "lstm", rng=0)
+    labels = np.array([[1, 2, 3], [4, 5, 6]])
+    monkeypatch.setattr(model, "greedy", lambda images: np.array([[1, 2, 3], [4, 0, 6]]))
+    assert evaluate(model, np.zeros((2, 1, 8, 24), np.float32), labels) == (0.5, 5 / 6)
+
+
+def test_unknown_decoder_is_rejected():
+    with pytest.raises(ValueError, match="Captioner: decoder must be one of"):
+        Captioner((1, 8, 24), "gru")
+
+
+@pytest.mark.slow
+def test_captioning_quick_run(tmp_path):
+    # Small batches: more steps, and batchnorm running statistics that settle within the short run.
+    assert cli.main(["run", "captioning", "--quick", "--epochs", "2", "--batch-size", "20", "--out", str(tmp_path)]) == 0
+    run_dir = tmp_path / "captioning"
+    for name in ("loss.png", "captions.png", "checkpoint.npz"):
+        assert (run_dir / name).stat().st_size > 0, name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["config"]["decoder"] == "lstm"
+    assert metrics["test_per_digit_accuracy"] > 0.2  # chance is 0.1
+    assert metrics["losses"][-1] < metrics["losses"][0]
