@@ -55,7 +55,7 @@ class Module:
     def named_children(self):
         """Yield ``(name, module)`` for each direct sub-module, in attribute order."""
         for name, value in vars(self).items():
-            yield from _modules_in(name, value)
+            yield from _members(name, value, Module)
 
     def children(self):
         return [m for _, m in self.named_children()]
@@ -74,7 +74,7 @@ class Module:
         seen = set()
         for module_name, module in self.named_modules():
             for name, value in vars(module).items():
-                for sub_name, param in _parameters_in(name, value):
+                for sub_name, param in _members(name, value, Parameter):
                     if id(param) not in seen:
                         seen.add(id(param))
                         yield (f"{module_name}.{sub_name}" if module_name else sub_name), param
@@ -156,23 +156,14 @@ class Module:
         return ""
 
 
-def _modules_in(name, value):
-    if isinstance(value, Module):
+def _members(name, value, kind):
+    """Yield ``(dotted_name, item)`` for items of type ``kind`` in an attribute,
+    looking inside lists, tuples and dicts (as ``name.0``, ``name.key``)."""
+    if isinstance(value, kind):
         yield name, value
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            yield from _modules_in(f"{name}.{i}", item)
+            yield from _members(f"{name}.{i}", item, kind)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _modules_in(f"{name}.{key}", item)
-
-
-def _parameters_in(name, value):
-    if isinstance(value, Parameter):
-        yield name, value
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _parameters_in(f"{name}.{i}", item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _parameters_in(f"{name}.{key}", item)
+            yield from _members(f"{name}.{key}", item, kind)
