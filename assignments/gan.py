@@ -4,8 +4,9 @@ CS231n's architecture: generator ``uniform noise 96 - 1024 - 1024 - 784``
 with ReLUs and a tanh output, discriminator ``784 - 256 - 256 - 1`` with
 leaky ReLUs (slope 0.01), images scaled to [-1, 1]; trained alternately with
 Adam (beta1 = 0.5, as in DCGAN) on binary cross-entropy, the generator on the
-non-saturating loss ``-log D(G(z))``. Draws the samples of fixed noise after
-every epoch and 50 final samples.
+non-saturating loss ``-log D(G(z))``. Draws ten samples of fixed noise after
+every epoch (a grid with one row per epoch; at most ten evenly spaced epochs)
+and 50 final samples.
 
 Sample quality is judged by the ``cnn`` script's classifier (its checkpoint, or
 one trained here on a short schedule): the share of 1,000 samples it labels
@@ -26,14 +27,13 @@ from optim import Adam
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
-from .visualization import OPTIONS as _CLASSIFIER_OPTIONS
 from .visualization import class_probabilities, trained_cnn
 
 DESCRIPTION = "MLP GAN (non-saturating loss, Adam beta1 0.5); per-epoch samples, judged by the cnn"
 # Small batches: 4,000 images give few steps per epoch, and the generator needs thousands.
 DEFAULTS = {"epochs": 25, "batch_size": 32, "lr": 1e-3}
 # checkpoint: the judging cnn's checkpoint.npz; none means <out>/cnn/checkpoint.npz if present, else train.
-OPTIONS = {"checkpoint": _CLASSIFIER_OPTIONS["checkpoint"], "noise_dim": 96}
+OPTIONS = {"checkpoint": None, "noise_dim": 96}
 G_HIDDEN = (1024, 1024)
 D_HIDDEN = (256, 256)
 SLOPE = 0.01  # leaky ReLU slope

@@ -3,15 +3,17 @@
 Each family module (``layers.conv``, ``layers.norm``, ...) holds, in order, the
 functional ``*_forward``/``*_backward`` pair on plain arrays, the ``Function``
 that puts it on the graph, a Tensor-level function, and the ``Module``. This
-package re-exports the Tensor-level functions and the Modules.
+package re-exports the Modules and the Tensor-level functions, except
+``dropout`` and ``embedding``, whose names are taken by their submodules
+(use ``layers.dropout.dropout`` and ``layers.embedding.embedding``).
 """
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, gelu, leaky_relu, relu, sigmoid, softmax, tanh
 from .affine import Linear, linear
 from .attention import MultiheadAttention, PositionalEncoding, causal_mask, multi_head_attention, sinusoidal_encoding
 from .container import Flatten, Sequential
 from .conv import Conv2d, ConvTranspose2d, conv2d, conv_transpose2d
-from .dropout import Dropout, dropout
-from .embedding import Embedding, embedding
+from .dropout import Dropout
+from .embedding import Embedding
 from .losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -32,7 +34,7 @@ __all__ = [
     "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
     "TemporalAffine", "TransformerDecoderLayer", "TransformerEncoderLayer", "Upsample",
     "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",
-    "conv_transpose2d", "cross_entropy", "dropout", "embedding", "gelu", "global_avg_pool2d", "group_norm",
+    "conv_transpose2d", "cross_entropy", "gelu", "global_avg_pool2d", "group_norm",
     "gru", "l1_loss", "layer_norm", "leaky_relu", "linear", "lstm", "max_pool2d", "mse_loss",
     "multi_head_attention", "relu", "rnn", "sigmoid", "sinusoidal_encoding", "softmax", "svm_loss", "tanh",
     "temporal_affine", "temporal_softmax_loss", "upsample2d",
