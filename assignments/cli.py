@@ -102,6 +102,7 @@ def main(argv=None):
             options = " ".join(f"{k}={_show(v)}" for k, v in getattr(script, "OPTIONS", {}).items())
             print(f"{name:16s} {script.DESCRIPTION}" + (f" [--set {options}]" if options else ""))
         return 0
+    retain_freed_memory()
     try:
         run(args.name, args)
     except OptionError as exc:
@@ -204,6 +205,28 @@ def progress(iterable, desc, total=None):
     from tqdm.auto import tqdm
 
     return tqdm(iterable, desc=desc, total=total, leave=False, disable=None, dynamic_ncols=True)
+
+
+def retain_freed_memory():
+    """Ask glibc's allocator to keep freed memory for reuse instead of returning it to the OS.
+
+    Every training step allocates activations and gradients of the same sizes
+    again. By default glibc serves blocks above 128 KiB with fresh ``mmap``
+    calls and unmaps them on free, so each step pays page faults on every
+    large array: a ConvNet step (batch 64, one thread) measured 66–68 ms by
+    default and 52–54 ms with mmap off and trimming raised. It only changes
+    where memory comes from, never a result; elsewhere than glibc it does nothing.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_max = -1, -4  # from glibc's <malloc.h>
+    mallopt(m_mmap_max, 0)
+    mallopt(m_trim_threshold, 2**31 - 1)
 
 
 def single_threaded_blas():
