@@ -551,6 +551,16 @@ class _Recurrent(Module):
         get = lambda pname: getattr(self, f"{pname}_l{layer}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
+    def _run_layers(self, cell, x, hx):
+        """Run ``cell`` (``rnn`` or ``gru``: one state tensor) through the stacked layers."""
+        self._check_state("hx", hx, x)
+        out, finals = x, []
+        for layer in range(self.num_layers):
+            h0 = None if hx is None else hx[layer]
+            out, h_last = cell(out, h0, *self._layer_params(layer))
+            finals.append(h_last)
+        return out, mg.stack(finals)
+
     def _check_state(self, name, value, x):
         if value is None:
             return
@@ -594,13 +604,7 @@ class RNN(_Recurrent):
     _gates = 1
 
     def forward(self, x, hx=None):
-        self._check_state("hx", hx, x)
-        out, finals = x, []
-        for layer in range(self.num_layers):
-            h0 = None if hx is None else hx[layer]
-            out, h_last = rnn(out, h0, *self._layer_params(layer))
-            finals.append(h_last)
-        return out, mg.stack(finals)
+        return self._run_layers(rnn, x, hx)
 
 
 class GRU(_Recurrent):
@@ -614,13 +618,7 @@ class GRU(_Recurrent):
     _gates = 3
 
     def forward(self, x, hx=None):
-        self._check_state("hx", hx, x)
-        out, finals = x, []
-        for layer in range(self.num_layers):
-            h0 = None if hx is None else hx[layer]
-            out, h_last = gru(out, h0, *self._layer_params(layer))
-            finals.append(h_last)
-        return out, mg.stack(finals)
+        return self._run_layers(gru, x, hx)
 
 
 class LSTM(_Recurrent):
