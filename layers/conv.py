@@ -159,18 +159,25 @@ def _to_channel_major(a, start, stop, groups):
     return buf.reshape(groups, channels // groups, chunk * length)
 
 
-def _correlate(img, wmat, geom, out, bias=None):
+def _correlate(img, wmat, geom, out, bias=None, keep_columns=False):
     """``out[n, g] = wmat[g] @ im2col(img[n])[g] (+ bias)`` for every image n and group g.
 
     img (N, G*Ci, H, W), wmat (G, Fo, Ci*KH*KW), bias (G*Fo,) or None;
     out (N, G*Fo, OH, OW) is filled in place.
+
+    Returns the column matrix (G, Ci*KH*KW, N*OH*OW) of the whole batch, in
+    an array of its own, if ``keep_columns`` and the batch fits in one chunk;
+    otherwise None.
     """
     n_img = img.shape[0]
     groups, f_out, ck = wmat.shape
     length = geom.cols_hw[0] * geom.cols_hw[1]
-    for start, stop in _chunks(n_img, groups * ck * length * img.itemsize):
+    chunks = list(_chunks(n_img, groups * ck * length * img.itemsize))
+    keep_columns = keep_columns and len(chunks) == 1
+    for start, stop in chunks:
         chunk = stop - start
-        cols = _WORKSPACE.get("cols", (groups, ck, chunk * length), img.dtype)
+        shape = (groups, ck, chunk * length)
+        cols = np.empty(shape, img.dtype) if keep_columns else _WORKSPACE.get("cols", shape, img.dtype)
         im2col(img[start:stop], cols.reshape(groups * ck, chunk, length), *geom.kernel_args())
         res = _WORKSPACE.get("channel_major", (groups, f_out, chunk * length), img.dtype)
         for g in range(groups):
@@ -182,6 +189,7 @@ def _correlate(img, wmat, geom, out, bias=None):
             target[...] = res
         else:
             np.add(res, bias.reshape(1, -1, 1), out=target)
+    return cols if keep_columns else None
 
 
 def _scatter(src, wmat_t, geom, out):
@@ -201,10 +209,11 @@ def _scatter(src, wmat_t, geom, out):
         col2im(cols.reshape(groups * ck, chunk, length), out[start:stop], *geom.kernel_args())
 
 
-def _weight_grad(a, img, geom, groups):
+def _weight_grad(a, img, geom, groups, columns=None):
     """``sum_n a[n, g] @ im2col(img[n])[g].T``: the gradient of ``_correlate`` in ``wmat``.
 
     a (N, G*Fo, OH, OW), img (N, G*Ci, H, W) -> (G, Fo, Ci*KH*KW).
+    ``columns``: the whole batch's column matrix kept by ``_correlate``, or None.
     """
     n_img, channels = img.shape[:2]
     f_out = a.shape[1] // groups
@@ -215,8 +224,11 @@ def _weight_grad(a, img, geom, groups):
     grad_t = np.zeros((groups, ck, f_out), img.dtype)
     for start, stop in _chunks(n_img, groups * ck * length * img.itemsize):
         chunk = stop - start
-        cols = _WORKSPACE.get("cols", (groups, ck, chunk * length), img.dtype)
-        im2col(img[start:stop], cols.reshape(groups * ck, chunk, length), *geom.kernel_args())
+        if columns is not None:  # one chunk: the whole batch
+            cols = columns
+        else:
+            cols = _WORKSPACE.get("cols", (groups, ck, chunk * length), img.dtype)
+            im2col(img[start:stop], cols.reshape(groups * ck, chunk, length), *geom.kernel_args())
         a_t = _to_channel_major(a, start, stop, groups)
         for g in range(groups):
             grad_t[g] += cols[g] @ a_t[g].T
@@ -224,7 +236,7 @@ def _weight_grad(a, img, geom, groups):
 
 
 # ------------------------------------------------------------------------ conv2d pair
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, keep_columns=True):
     """Forward pass of a 2-D convolution (cross-correlation, as in PyTorch).
 
     Parameters
@@ -237,6 +249,11 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     groups : int
         ``C`` and ``F`` must both be divisible by it; ``groups == C`` is a
         depthwise convolution.
+    keep_columns : bool
+        Keep the im2col column matrix in the cache, as CS231n's fast layer does,
+        so that the weight gradient need not rebuild it; done only when the
+        whole batch's matrix fits in one chunk of ``CHUNK_BYTES``. Pass False
+        when no weight gradient will be needed.
 
     Returns
     -------
@@ -275,8 +292,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     )
     geom = Geometry((kh, kw), stride, padding, dilation, (height, width), out_hw)
     out = np.empty((n_img, n_filt, *out_hw), x.dtype)
-    _correlate(x, w.reshape(groups, n_filt // groups, -1), geom, out, b)
-    return out, (x, w, b is not None, groups, geom)
+    columns = _correlate(x, w.reshape(groups, n_filt // groups, -1), geom, out, b, keep_columns)
+    return out, (x, w, b is not None, groups, geom, columns)
 
 
 def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
@@ -293,7 +310,7 @@ def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
     -------
     dx : (N, C, H, W), dw : (F, C // groups, KH, KW), db : (F,) or None without bias
     """
-    x, w, has_bias, groups, geom = cache
+    x, w, has_bias, groups, geom, columns = cache
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     dx = dw = db = None
     if needs_grad[0]:
@@ -301,7 +318,7 @@ def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
         wmat = w.reshape(groups, w.shape[0] // groups, -1)
         _scatter(dout, wmat.transpose(0, 2, 1), geom, dx)
     if needs_grad[1]:
-        dw = _weight_grad(dout, x, geom, groups).reshape(w.shape)
+        dw = _weight_grad(dout, x, geom, groups, columns).reshape(w.shape)
     if has_bias and needs_grad[2]:
         db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
@@ -403,7 +420,9 @@ class Conv2dFunction(mg.Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride=1, padding=0, dilation=1, groups=1):
-        out, ctx.cache = conv2d_forward(x, w, b, stride, padding, dilation, groups)
+        # The kept column matrix serves only the weight gradient.
+        out, ctx.cache = conv2d_forward(x, w, b, stride, padding, dilation, groups,
+                                        keep_columns=ctx.needs_input_grad[1])
         return out
 
     @staticmethod

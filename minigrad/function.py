@@ -71,7 +71,8 @@ class Function:
         )
         needs_grad = tuple(t is not None and t.requires_grad for t in tensors)
         record = is_grad_enabled() and any(needs_grad)
-        ctx = Context(needs_grad)
+        # Unrecorded (no_grad, or constants only): no gradient will be asked for.
+        ctx = Context(needs_grad if record else (False,) * len(tensors))
         raw = cls.forward(ctx, *(None if t is None else t.data for t in tensors), **kwargs)
         multiple = isinstance(raw, tuple)
         outputs = tuple(np.asarray(r) for r in (raw if multiple else (raw,)))

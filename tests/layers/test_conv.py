@@ -275,3 +275,42 @@ def test_conv_transpose2d_bad_input():
         C.conv_transpose2d(np.zeros((4, 3, 3)), w)
     with pytest.raises(ValueError, match=r"ConvTranspose2d: groups=3 must divide in_channels \(4\)"):
         C.ConvTranspose2d(4, 6, 3, groups=3)
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 1024])
+def test_kept_columns_give_the_same_weight_gradient(rng, monkeypatch, chunk_bytes):
+    # The forward keeps its column matrix for the weight gradient only when the
+    # whole batch is one chunk; with or without it, backward must agree exactly.
+    if chunk_bytes is not None:
+        monkeypatch.setattr(C, "CHUNK_BYTES", chunk_bytes)
+    x, w = rng.standard_normal((3, 4, 9, 7)), rng.standard_normal((6, 2, 3, 2))
+    kw = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    out, kept = C.conv2d_forward(x, w, None, **kw)
+    _, rebuilt = C.conv2d_forward(x, w, None, **kw, keep_columns=False)
+    assert (kept[-1] is not None) == (chunk_bytes is None) and rebuilt[-1] is None
+    dout = rng.standard_normal(out.shape)
+    for got, want in zip(C.conv2d_backward(dout, kept), C.conv2d_backward(dout, rebuilt)):
+        if want is None:
+            assert got is None
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+def test_module_keeps_columns_only_when_the_weight_gradient_is_needed(rng, monkeypatch):
+    asked = []
+    real_forward = C.conv2d_forward
+
+    def spy(*args, keep_columns, **kwargs):
+        asked.append(keep_columns)
+        return real_forward(*args, keep_columns=keep_columns, **kwargs)
+
+    monkeypatch.setattr(C, "conv2d_forward", spy)
+    conv = C.Conv2d(2, 3, 3, rng=0)
+    x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
+    with mg.no_grad():
+        conv(x)
+    conv(x)
+    conv.weight.requires_grad = False
+    conv.bias.requires_grad = False
+    conv(mg.Tensor(x, requires_grad=True))
+    assert asked == [False, True, False]

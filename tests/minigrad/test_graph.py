@@ -170,3 +170,23 @@ def test_function_skips_recording_when_no_input_requires_grad():
     out = Double.apply(mg.Tensor(np.ones(2)))
     assert out.is_leaf and not out.requires_grad
     np.testing.assert_array_equal(out.data, [2.0, 2.0])
+
+
+@pytest.mark.parametrize("context", ["no_grad", "constants_only"])
+def test_unrecorded_forward_is_told_no_gradient_is_needed(context):
+    seen = []
+
+    class Probe(mg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            seen.append(ctx.needs_input_grad)
+            return a + b
+
+    weight = mg.Tensor(np.ones(2), requires_grad=context == "no_grad")
+    if context == "no_grad":
+        with mg.no_grad():
+            Probe.apply(np.ones(2), weight)
+    else:
+        Probe.apply(np.ones(2), weight)
+    Probe.apply(np.ones(2), mg.Tensor(np.ones(2), requires_grad=True))
+    assert seen == [(False, False), (False, True)]
