@@ -1,4 +1,5 @@
 """Digit-strip captioning: the strips, causal decoders, greedy decoding, and a --quick run."""
+import argparse
 import json
 
 import numpy as np
@@ -68,3 +69,22 @@ def test_captioning_quick_run(tmp_path):
     assert metrics["config"]["decoder"] == "lstm"
     assert metrics["test_per_digit_accuracy"] > 0.2  # chance is 0.1
     assert metrics["losses"][-1] < metrics["losses"][0]
+
+
+def test_training_keeps_the_weights_of_the_best_validation_epoch(rng, monkeypatch):
+    model = Captioner((1, 8, 24), "lstm", rng=0)
+    X, y = rng.random((10, 1, 8, 8), dtype=np.float32), rng.integers(0, 10, 10)
+    snapshots, scripted = [], iter([0.2, 0.6, 0.4])
+
+    def fake_evaluate(model, images, labels):
+        snapshots.append({k: v.copy() for k, v in model.state_dict().items()})
+        return next(scripted), 0.0
+
+    monkeypatch.setattr(captioning, "evaluate", fake_evaluate)
+    args = argparse.Namespace(epochs=3, batch_size=4, lr=1e-2)
+    losses, val_exact = captioning.train(model, X, y, 8, None, None, args, rng)
+    assert val_exact == [0.2, 0.6, 0.4] and len(losses) == 3 * 2
+    final = model.state_dict()
+    assert not np.array_equal(snapshots[1]["decoder.out.weight"], snapshots[2]["decoder.out.weight"])
+    for key, value in snapshots[1].items():
+        np.testing.assert_array_equal(final[key], value, err_msg=key)
