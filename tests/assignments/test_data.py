@@ -33,6 +33,20 @@ def test_mnist5k_is_exactly_the_reference_split():
     np.testing.assert_array_equal(np.bincount(d.y_test), [50] * 10)  # stratified
 
 
+@pytest.mark.parametrize("stored", ["missing", "other_labels"])
+def test_mnist5k_recomputes_the_split_without_a_matching_stored_one(stored, tmp_path, monkeypatch):
+    path = tmp_path / "split.npz"
+    if stored == "other_labels":
+        idx = np.arange(5000, dtype=np.int16)
+        np.savez(path, digest=data.labels_digest(np.zeros(5000)), train=idx[:4000], val=idx[4000:4500],
+                 test=idx[4500:])
+    expected = data.load()  # through the shipped split
+    monkeypatch.setattr(data, "MNIST5K_SPLIT", str(path))
+    recomputed = data.load()
+    for part in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
+        np.testing.assert_array_equal(getattr(recomputed, part), getattr(expected, part), err_msg=part)
+
+
 def test_digits_split_and_range():
     d = data.load("digits")
     assert d.X_train.shape[1:] == (1, 8, 8) and d.X_train.dtype == np.float32
