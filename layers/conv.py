@@ -22,7 +22,11 @@ grad of the weight     weight_grad(dout, x)      weight_grad(x, dout)
 The column matrix of a large batch is not materialised at once: chunks of
 at most ``CHUNK_BYTES`` are built in a workspace reused across calls (a fresh
 multi-hundred-MB array costs more in page faults than the GEMM takes), each
-multiplied in one GEMM per group and overwritten by the next chunk.
+multiplied in one GEMM per group and overwritten by the next chunk. When
+the whole batch is one chunk, the conv2d forward keeps its column matrix
+for the weight gradient instead (``keep_columns``), saving an im2col per
+step: the MNIST ConvNet's training step went from ~53 to ~45 ms with that
+and the reordered ``col2im`` together.
 """
 import math
 import threading
