@@ -165,6 +165,7 @@ def reference_split_indices(y):
 
 
 def _split_by_indices(X, y, parts, class_names, name):
+    """A SplitData of rows ``parts = (train, val, test)`` of X (N, C, H, W) and y (N,)."""
     train, val, test = parts
     return SplitData(_f32(X[train]), y[train], _f32(X[val]), y[val], _f32(X[test]), y[test],
                      tuple(class_names), X.shape[1:], name)

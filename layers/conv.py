@@ -226,9 +226,11 @@ def _weight_grad(a, img, geom, groups, columns=None):
     # Accumulated transposed, as cols @ a.T: OpenBLAS ran the (Fo, K) @ (K, CK)
     # form with its long inner dimension K = B*OH*OW up to 7x slower.
     grad_t = np.zeros((groups, ck, f_out), img.dtype)
-    for start, stop in _chunks(n_img, groups * ck * length * img.itemsize):
+    # Kept columns cover the whole batch in one chunk, whatever CHUNK_BYTES is now.
+    chunks = [(0, n_img)] if columns is not None else _chunks(n_img, groups * ck * length * img.itemsize)
+    for start, stop in chunks:
         chunk = stop - start
-        if columns is not None:  # one chunk: the whole batch
+        if columns is not None:
             cols = columns
         else:
             cols = _WORKSPACE.get("cols", (groups, ck, chunk * length), img.dtype)

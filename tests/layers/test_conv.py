@@ -314,3 +314,13 @@ def test_module_keeps_columns_only_when_the_weight_gradient_is_needed(rng, monke
     conv.bias.requires_grad = False
     conv(mg.Tensor(x, requires_grad=True))
     assert asked == [False, True, False]
+
+
+def test_kept_columns_serve_the_backward_even_if_the_chunk_size_changes(rng, monkeypatch):
+    x, w = rng.standard_normal((4, 3, 6, 6)), rng.standard_normal((5, 3, 3, 3))
+    out, cache = C.conv2d_forward(x, w, None, padding=1)
+    assert cache[-1] is not None
+    monkeypatch.setattr(C, "CHUNK_BYTES", 1024)  # would now split the batch into several chunks
+    dout = rng.standard_normal(out.shape)
+    _, dw, _ = C.conv2d_backward(dout, cache)
+    np.testing.assert_allclose(dw, naive.conv2d_backward(dout, x, w, (1, 1), (1, 1), (1, 1), 1)[1], atol=1e-12)
