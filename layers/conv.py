@@ -7,26 +7,24 @@ arrays, the ``Function`` wrappers, the Tensor-level ``conv2d`` and
 
 How it is computed
 ------------------
-Everything reduces to three streamed operations on a chunk of images at a
-time (``_correlate``, ``_scatter``, ``_weight_grad`` below), each an
-``im2col``/``col2im`` Numba kernel around one GEMM per chunk and group:
+Everything reduces to two streamed operations on a chunk of images at a
+time, each an ``im2col``/``col2im`` Numba kernel around one GEMM per chunk
+and group: ``_correlate(img, w)`` and its two gradients
+``_correlate_grads(src, w, image_grad=..., image=...)`` (in the image and in
+the weights, either or both from one pass over the batch).
 
-=====================  ========================  ===========================
-                       conv2d                    conv_transpose2d
-=====================  ========================  ===========================
-forward                correlate(x, w)           scatter(x, w)
-grad of the input      scatter(dout, w)          correlate(dout, w)
-grad of the weight     weight_grad(dout, x)      weight_grad(x, dout)
-=====================  ========================  ===========================
+- conv2d: the forward is ``_correlate(x, w)``; the backward is one
+  ``_correlate_grads(dout, w)`` for dx and dw together.
+- conv_transpose2d, the gradient of conv2d in its input: the forward is the
+  image part of ``_correlate_grads(x, w)``, dx is ``_correlate(dout, w)``
+  and dw the weight part of ``_correlate_grads(x, w, image=dout)``.
 
-The column matrix of a large batch is not materialised at once: chunks of
-at most ``CHUNK_BYTES`` are built in a workspace reused across calls (a fresh
-multi-hundred-MB array costs more in page faults than the GEMM takes), each
-multiplied in one GEMM per group and overwritten by the next chunk. When
-the whole batch is one chunk, the conv2d forward keeps its column matrix
-for the weight gradient instead (``keep_columns``), saving an im2col per
-step: the MNIST ConvNet's training step went from ~53 to ~45 ms with that
-and the reordered ``col2im`` together.
+The column matrix is never built for the whole batch: chunks of about
+``CHUNK_BYTES`` are built in a workspace reused across calls, multiplied
+in one GEMM per group and overwritten by the next chunk. The backward
+rebuilds the columns rather than keeping the forward's: a chunk built in
+cache and read back by the GEMM at once costs less than a whole-batch
+matrix written out to memory and read back later.
 """
 import math
 import threading
@@ -38,13 +36,13 @@ import minigrad as mg
 
 from ._kernels.conv import col2im, im2col
 
-# Bytes of column matrix built per chunk. Measured on the shared 2-core
-# machines (benchmarks/cases/layers_conv.py): every multi-threaded BLAS call
-# pays thread-synchronisation costs that grow badly under load, so few large
-# GEMMs beat many cache-sized ones (4 MB chunks ran up to 6x slower than
-# 256 MB there; single-threaded, the size hardly mattered); 64 MB keeps most
-# of that gain while bounding the workspace.
-CHUNK_BYTES = 64 << 20
+# Bytes of column matrix built per chunk: small enough that im2col writes it
+# into the cache and the GEMM reads it from there. Measured on the 2-core
+# machines with 2 BLAS threads (benchmarks/cases/layers_conv.py), 4 MB
+# chunks ran conv2d (64, 64, 32, 32) 3x3 forward+backward in 182 ms
+# against 214 ms for 64 MB; the captioning encoder's training step was
+# fastest between 2 and 8 MB.
+CHUNK_BYTES = 4 << 20
 
 
 # --------------------------------------------------------------------------- helpers
@@ -107,10 +105,6 @@ class Geometry(NamedTuple):
     image_hw: tuple
     cols_hw: tuple
 
-    def kernel_args(self):
-        """Positional size arguments of the ``im2col``/``col2im`` kernels."""
-        return (*self.kernel, *self.stride, *self.padding, *self.dilation, *self.cols_hw)
-
 
 def conv_out_size(size, kernel, stride, padding, dilation):
     """Output length of a convolution along one axis (PyTorch's formula)."""
@@ -149,9 +143,43 @@ def _chunks(n, bytes_per_item):
 
 
 # ------------------------------------------------------------------ streamed engines
-# In all three, a chunk of B images becomes per group g one GEMM whose inner or
-# outer dimension is B*OH*OW; the column matrix is (G*CK, B, L) with
+# In all of them, a chunk of B images becomes per group g one GEMM whose inner
+# or outer dimension is B*OH*OW; the column matrix is (G*CK, B*L) with
 # CK = Ci*KH*KW and L = OH*OW (see layers._kernels.conv).
+
+
+def _padded(img, start, stop, geom):
+    """Images ``img[start:stop]`` (B, C, H, W) with the zero border of ``geom.padding``."""
+    chunk = img[start:stop]
+    ph, pw = geom.padding
+    if ph == pw == 0:
+        return chunk
+    b, c, h, w = chunk.shape
+    buf = _WORKSPACE.get("padded", (b, c, h + 2 * ph, w + 2 * pw), img.dtype)
+    buf.fill(0)
+    buf[:, :, ph:ph + h, pw:pw + w] = chunk
+    return buf
+
+
+def _columns(img, start, stop, geom, groups):
+    """im2col of images ``img[start:stop]`` into the workspace, as (G, CK, B*L)."""
+    chunk, channels = stop - start, img.shape[1]
+    cols = _WORKSPACE.get("cols", (channels, *geom.kernel, chunk, *geom.cols_hw), img.dtype)
+    im2col(_padded(img, start, stop, geom), cols, *geom.stride, *geom.dilation)
+    return cols.reshape(groups, -1, chunk * geom.cols_hw[0] * geom.cols_hw[1])
+
+
+def _add_columns_into(cols, geom, out):
+    """``out`` (B, C, H, W) = col2im of ``cols`` (C*KH*KW, B*L): the adjoint of ``_columns``."""
+    chunk, channels, height, width = out.shape
+    ph, pw = geom.padding
+    cols = cols.reshape(channels, *geom.kernel, chunk, *geom.cols_hw)
+    if ph == pw == 0:  # a chunk of the batch along axis 0 is contiguous: add straight into it
+        col2im(cols, out, *geom.stride, *geom.dilation)
+        return
+    padded = _WORKSPACE.get("padded", (chunk, channels, height + 2 * ph, width + 2 * pw), out.dtype)
+    col2im(cols, padded, *geom.stride, *geom.dilation)
+    out[...] = padded[:, :, ph:ph + height, pw:pw + width]
 
 
 def _to_channel_major(a, start, stop, groups):
@@ -163,26 +191,23 @@ def _to_channel_major(a, start, stop, groups):
     return buf.reshape(groups, channels // groups, chunk * length)
 
 
-def _correlate(img, wmat, geom, out, bias=None, keep_columns=False):
+def _column_chunks(img, geom, groups):
+    """``_chunks`` over the images of ``img``, sized by their column matrix."""
+    ck = img.shape[1] * geom.kernel[0] * geom.kernel[1]
+    return _chunks(img.shape[0], ck * geom.cols_hw[0] * geom.cols_hw[1] * img.itemsize)
+
+
+def _correlate(img, wmat, geom, out, bias=None):
     """``out[n, g] = wmat[g] @ im2col(img[n])[g] (+ bias)`` for every image n and group g.
 
     img (N, G*Ci, H, W), wmat (G, Fo, Ci*KH*KW), bias (G*Fo,) or None;
     out (N, G*Fo, OH, OW) is filled in place.
-
-    Returns the column matrix (G, Ci*KH*KW, N*OH*OW) of the whole batch, in
-    an array of its own, if ``keep_columns`` and the batch fits in one chunk;
-    otherwise None.
     """
-    n_img = img.shape[0]
-    groups, f_out, ck = wmat.shape
+    groups, f_out, _ = wmat.shape
     length = geom.cols_hw[0] * geom.cols_hw[1]
-    chunks = list(_chunks(n_img, groups * ck * length * img.itemsize))
-    keep_columns = keep_columns and len(chunks) == 1
-    for start, stop in chunks:
+    for start, stop in _column_chunks(img, geom, groups):
         chunk = stop - start
-        shape = (groups, ck, chunk * length)
-        cols = np.empty(shape, img.dtype) if keep_columns else _WORKSPACE.get("cols", shape, img.dtype)
-        im2col(img[start:stop], cols.reshape(groups * ck, chunk, length), *geom.kernel_args())
+        cols = _columns(img, start, stop, geom, groups)
         res = _WORKSPACE.get("channel_major", (groups, f_out, chunk * length), img.dtype)
         for g in range(groups):
             np.matmul(wmat[g], cols[g], out=res[g])
@@ -193,56 +218,43 @@ def _correlate(img, wmat, geom, out, bias=None, keep_columns=False):
             target[...] = res
         else:
             np.add(res, bias.reshape(1, -1, 1), out=target)
-    return cols if keep_columns else None
 
 
-def _scatter(src, wmat_t, geom, out):
-    """``out[n] = col2im(wmat_t[g] @ src[n, g])``: the adjoint of ``_correlate`` in its image.
+def _correlate_grads(src, wmat_t, geom, image_grad=None, image=None):
+    """The gradients of ``_correlate`` in its image and in its weights, from one pass over the batch.
 
-    src (N, G*Fo, OH, OW), wmat_t (G, Ci*KH*KW, Fo); out (N, G*Ci, H, W) is overwritten.
+    src (N, G*Fo, OH, OW) is the gradient of the correlation's output and
+    wmat_t (G, Ci*KH*KW, Fo) its weights, transposed.
+
+    If ``image_grad`` (N, G*Ci, H, W) is given, it is overwritten with
+    ``col2im(wmat_t[g] @ src[n, g])``. If ``image`` (N, G*Ci, H, W), the
+    correlation's input, is given, returns the weight gradient
+    ``sum_n src[n, g] @ im2col(image[n])[g].T`` (G, Fo, Ci*KH*KW); otherwise
+    None. Each chunk of ``src`` is rearranged once for both, and its columns
+    are rebuilt from ``image`` rather than kept from the forward: built in
+    cache, they cost less than a stored copy takes to read back.
     """
-    n_img = src.shape[0]
     groups, ck, f_out = wmat_t.shape
-    length = geom.cols_hw[0] * geom.cols_hw[1]
-    for start, stop in _chunks(n_img, groups * ck * length * src.itemsize):
-        chunk = stop - start
+    image_side = image_grad if image_grad is not None else image
+    grad_t = None if image is None else np.zeros((groups, ck, f_out), image.dtype)
+    for start, stop in _column_chunks(image_side, geom, groups):
         src_t = _to_channel_major(src, start, stop, groups)
-        cols = _WORKSPACE.get("cols", (groups, ck, chunk * length), src.dtype)
-        for g in range(groups):
-            np.matmul(wmat_t[g], src_t[g], out=cols[g])
-        col2im(cols.reshape(groups * ck, chunk, length), out[start:stop], *geom.kernel_args())
-
-
-def _weight_grad(a, img, geom, groups, columns=None):
-    """``sum_n a[n, g] @ im2col(img[n])[g].T``: the gradient of ``_correlate`` in ``wmat``.
-
-    a (N, G*Fo, OH, OW), img (N, G*Ci, H, W) -> (G, Fo, Ci*KH*KW).
-    ``columns``: the whole batch's column matrix kept by ``_correlate``, or None.
-    """
-    n_img, channels = img.shape[:2]
-    f_out = a.shape[1] // groups
-    ck = channels // groups * geom.kernel[0] * geom.kernel[1]
-    length = geom.cols_hw[0] * geom.cols_hw[1]
-    # Accumulated transposed, as cols @ a.T: OpenBLAS ran the (Fo, K) @ (K, CK)
-    # form with its long inner dimension K = B*OH*OW up to 7x slower.
-    grad_t = np.zeros((groups, ck, f_out), img.dtype)
-    # Kept columns cover the whole batch in one chunk, whatever CHUNK_BYTES is now.
-    chunks = [(0, n_img)] if columns is not None else _chunks(n_img, groups * ck * length * img.itemsize)
-    for start, stop in chunks:
-        chunk = stop - start
-        if columns is not None:
-            cols = columns
-        else:
-            cols = _WORKSPACE.get("cols", (groups, ck, chunk * length), img.dtype)
-            im2col(img[start:stop], cols.reshape(groups * ck, chunk, length), *geom.kernel_args())
-        a_t = _to_channel_major(a, start, stop, groups)
-        for g in range(groups):
-            grad_t[g] += cols[g] @ a_t[g].T
-    return grad_t.transpose(0, 2, 1)
+        if image is not None:
+            cols = _columns(image, start, stop, geom, groups)
+            # Accumulated transposed, as cols @ src.T: OpenBLAS ran the
+            # (Fo, K) @ (K, CK) form with its long inner dimension up to 7x slower.
+            for g in range(groups):
+                grad_t[g] += cols[g] @ src_t[g].T
+        if image_grad is not None:
+            cols = _WORKSPACE.get("cols", (groups, ck, src_t.shape[2]), src.dtype)
+            for g in range(groups):
+                np.matmul(wmat_t[g], src_t[g], out=cols[g])
+            _add_columns_into(cols, geom, image_grad[start:stop])
+    return None if grad_t is None else grad_t.transpose(0, 2, 1)
 
 
 # ------------------------------------------------------------------------ conv2d pair
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, keep_columns=True):
+def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """Forward pass of a 2-D convolution (cross-correlation, as in PyTorch).
 
     Parameters
@@ -255,11 +267,6 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, k
     groups : int
         ``C`` and ``F`` must both be divisible by it; ``groups == C`` is a
         depthwise convolution.
-    keep_columns : bool
-        Keep the im2col column matrix in the cache, as CS231n's fast layer does,
-        so that the weight gradient need not rebuild it; done only when the
-        whole batch's matrix fits in one chunk of ``CHUNK_BYTES``. Pass False
-        when no weight gradient will be needed.
 
     Returns
     -------
@@ -298,8 +305,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, k
     )
     geom = Geometry((kh, kw), stride, padding, dilation, (height, width), out_hw)
     out = np.empty((n_img, n_filt, *out_hw), x.dtype)
-    columns = _correlate(x, w.reshape(groups, n_filt // groups, -1), geom, out, b, keep_columns)
-    return out, (x, w, b is not None, groups, geom, columns)
+    _correlate(x, w.reshape(groups, n_filt // groups, -1), geom, out, b)
+    return out, (x, w, b is not None, groups, geom)
 
 
 def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
@@ -316,15 +323,14 @@ def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
     -------
     dx : (N, C, H, W), dw : (F, C // groups, KH, KW), db : (F,) or None without bias
     """
-    x, w, has_bias, groups, geom, columns = cache
+    x, w, has_bias, groups, geom = cache
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    dx = dw = db = None
-    if needs_grad[0]:
-        dx = np.empty_like(x)
-        wmat = w.reshape(groups, w.shape[0] // groups, -1)
-        _scatter(dout, wmat.transpose(0, 2, 1), geom, dx)
-    if needs_grad[1]:
-        dw = _weight_grad(dout, x, geom, groups, columns).reshape(w.shape)
+    dx = np.empty_like(x) if needs_grad[0] else None
+    dw = db = None
+    if needs_grad[0] or needs_grad[1]:
+        wmat_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+        dw = _correlate_grads(dout, wmat_t, geom, image_grad=dx, image=x if needs_grad[1] else None)
+        dw = None if dw is None else dw.reshape(w.shape)
     if has_bias and needs_grad[2]:
         db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
@@ -388,7 +394,7 @@ def conv_transpose2d_forward(
     geom = Geometry((kh, kw), stride, padding, dilation, out_hw, (height, width))
     out = np.empty((n_img, n_out, *out_hw), x.dtype)
     wmat = w.reshape(groups, c_in // groups, -1)
-    _scatter(x, wmat.transpose(0, 2, 1), geom, out)
+    _correlate_grads(x, wmat.transpose(0, 2, 1), geom, image_grad=out)
     if b is not None:
         out += b.reshape(1, -1, 1, 1)
     return out, (x, w, b is not None, groups, geom)
@@ -414,7 +420,8 @@ def conv_transpose2d_backward(dout, cache, needs_grad=(True, True, True)):
         dx = np.empty_like(x)
         _correlate(dout, w.reshape(groups, w.shape[0] // groups, -1), geom, dx)
     if needs_grad[1]:
-        dw = _weight_grad(x, dout, geom, groups).reshape(w.shape)
+        wmat_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+        dw = _correlate_grads(x, wmat_t, geom, image=dout).reshape(w.shape)
     if has_bias and needs_grad[2]:
         db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
@@ -426,9 +433,7 @@ class Conv2dFunction(mg.Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride=1, padding=0, dilation=1, groups=1):
-        # The kept column matrix serves only the weight gradient.
-        out, ctx.cache = conv2d_forward(x, w, b, stride, padding, dilation, groups,
-                                        keep_columns=ctx.needs_input_grad[1])
+        out, ctx.cache = conv2d_forward(x, w, b, stride, padding, dilation, groups)
         return out
 
     @staticmethod

@@ -8,7 +8,8 @@ Three tools, from raw arrays to Tensors:
 ``rel_error(a, b)``
     CS231n's relative error, ``max |a - b| / max(1e-8, |a| + |b|)`` taken
     element by element. In float64, a correct backward usually gives < 1e-7.
-    ``gradcheck`` raises the 1e-8 floor to 1e-3 of the largest gradient so
+    ``gradcheck`` raises the 1e-8 floor (to 1e-3 of the largest gradient,
+    or higher where the central differences' own round-off demands it) so
     that round-off on near-zero elements is not mistaken for a bug.
 ``gradcheck(fn, *inputs)``
     Runs ``fn`` on Tensors, backpropagates a random upstream gradient and
@@ -88,17 +89,19 @@ def _elementwise_rel_error(a, b, floor):
     return np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))
 
 
-def _noise_floor(analytic, numeric):
-    """Denominator floor for ``gradcheck``: 1e-3 of the largest gradient magnitude.
+def _noise_floor(analytic, numeric, roundoff, tol):
+    """Denominator floor for ``gradcheck``: what relative errors can be measured against.
 
-    Central differences carry an absolute round-off error of about eps·|f|/h.
-    For an element whose true gradient is tiny next to the others (a variance
-    at a point near the mean, say), that error alone would exceed any relative
-    tolerance; measuring such elements against 1e-3 of the input's largest
-    gradient still catches every real mistake larger than ``tol`` times that.
+    Central differences carry an absolute round-off error of about
+    ``roundoff`` = eps * sum|f * dout| / h. For an element whose true gradient
+    is tiny next to the others (a variance at a point near the mean, say),
+    that error alone would exceed any relative tolerance. So elements are
+    measured against at least 1e-3 of the input's largest gradient, and
+    against at least ``roundoff / tol``: an absolute disagreement within the
+    round-off then passes, and every larger one is still caught.
     """
     scale = np.max(np.abs(analytic) + np.abs(numeric)) if analytic.size else 0.0
-    return max(1e-8, 1e-3 * scale)
+    return max(1e-8, 1e-3 * scale, roundoff / tol)
 
 
 def gradcheck(fn, *inputs, h=1e-5, tol=1e-7, seed=0):
@@ -148,6 +151,7 @@ def gradcheck(fn, *inputs, h=1e-5, tol=1e-7, seed=0):
     tensors, out = run(arrays, checked)
     dout = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(dout)
+    roundoff = np.finfo(np.float64).eps * float(np.sum(np.abs(out.data * dout))) / h
 
     errors = []
     for i in checked:
@@ -160,7 +164,7 @@ def gradcheck(fn, *inputs, h=1e-5, tol=1e-7, seed=0):
                 return run(probe, ())[1].data
 
         numeric = numerical_gradient(f, probe[i], dout, h=h)
-        floor = _noise_floor(analytic, numeric)
+        floor = _noise_floor(analytic, numeric, roundoff, tol)
         error = rel_error(analytic, numeric, floor)
         if error > tol:
             per_element = _elementwise_rel_error(analytic, numeric, floor)

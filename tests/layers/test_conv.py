@@ -68,15 +68,18 @@ def test_im2col_and_col2im_match_naive(cfg, dtype):
     rng = np.random.default_rng(1)
     img = rng.standard_normal(cfg["x"]).astype(dtype)
     kernel, stride, padding, dilation, (oh, ow) = _geometry_args(cfg)
+    (ph, pw), (n, c, h, w) = padding, img.shape
+    padded = np.pad(img, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     expected = naive.im2col(img, kernel, stride, padding, dilation, (oh, ow))
-    cols = np.full(expected.shape, np.nan, dtype)  # every entry must be written
-    K.im2col(img, cols, *kernel, *stride, *padding, *dilation, oh, ow)
-    np.testing.assert_array_equal(cols, expected)
+    cols = np.full((c, *kernel, n, oh, ow), np.nan, dtype)  # every entry must be written
+    K.im2col(padded, cols, *stride, *dilation)
+    np.testing.assert_array_equal(cols.reshape(expected.shape), expected)
 
-    back = np.full(img.shape, np.nan, dtype)
-    K.col2im(expected, back, *kernel, *stride, *padding, *dilation, oh, ow)
+    back = np.full(padded.shape, np.nan, dtype)  # col2im must overwrite, not add to, its target
+    K.col2im(expected.reshape(cols.shape), back, *stride, *dilation)
     expected_back = naive.col2im(expected, img.shape, kernel, stride, padding, dilation, (oh, ow))
-    assert_close(back, expected_back, 1e-5 if dtype == np.float32 else 1e-12, "col2im")
+    assert_close(back[:, :, ph:ph + h, pw:pw + w], expected_back,
+                 1e-5 if dtype == np.float32 else 1e-12, "col2im")
 
 
 @given(cfg=conv_configs())
@@ -171,7 +174,8 @@ def test_depthwise_matches_torch(torch, rng):
 
 
 @pytest.mark.parametrize("transposed", [False, True])
-def test_float32_keeps_dtype_and_matches_torch(transposed, torch, rng, monkeypatch):
+@pytest.mark.parametrize("padding", [0, 1])  # col2im adds into the output itself or into a padded copy
+def test_float32_keeps_dtype_and_matches_torch(transposed, padding, torch, rng, monkeypatch):
     # A tiny chunk size forces several chunks, exercising the streaming loop.
     monkeypatch.setattr(C, "CHUNK_BYTES", 1024)
     x = rng.standard_normal((5, 4, 11, 10)).astype(np.float32)
@@ -180,11 +184,11 @@ def test_float32_keeps_dtype_and_matches_torch(transposed, torch, rng, monkeypat
     ours_fn = C.conv_transpose2d if transposed else C.conv2d
     torch_fn = torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d
     tensors = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
-    out = ours_fn(*tensors, stride=2, padding=1)
+    out = ours_fn(*tensors, stride=2, padding=padding)
     dout = rng.standard_normal(out.shape).astype(np.float32)
     out.backward(dout)
     refs = [torch.tensor(a, dtype=torch.float32, requires_grad=True) for a in (x, w, b)]
-    ref = torch_fn(*refs, stride=2, padding=1)
+    ref = torch_fn(*refs, stride=2, padding=padding)
     ref.backward(torch.tensor(dout))
     assert out.dtype == np.float32
     for got, want in [(out.data, ref.detach())] + [(t.grad, r.grad) for t, r in zip(tensors, refs)]:
@@ -275,52 +279,3 @@ def test_conv_transpose2d_bad_input():
         C.conv_transpose2d(np.zeros((4, 3, 3)), w)
     with pytest.raises(ValueError, match=r"ConvTranspose2d: groups=3 must divide in_channels \(4\)"):
         C.ConvTranspose2d(4, 6, 3, groups=3)
-
-
-@pytest.mark.parametrize("chunk_bytes", [None, 1024])
-def test_kept_columns_give_the_same_weight_gradient(rng, monkeypatch, chunk_bytes):
-    # The forward keeps its column matrix for the weight gradient only when the
-    # whole batch is one chunk; with or without it, backward must agree exactly.
-    if chunk_bytes is not None:
-        monkeypatch.setattr(C, "CHUNK_BYTES", chunk_bytes)
-    x, w = rng.standard_normal((3, 4, 9, 7)), rng.standard_normal((6, 2, 3, 2))
-    kw = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
-    out, kept = C.conv2d_forward(x, w, None, **kw)
-    _, rebuilt = C.conv2d_forward(x, w, None, **kw, keep_columns=False)
-    assert (kept[-1] is not None) == (chunk_bytes is None) and rebuilt[-1] is None
-    dout = rng.standard_normal(out.shape)
-    for got, want in zip(C.conv2d_backward(dout, kept), C.conv2d_backward(dout, rebuilt)):
-        if want is None:
-            assert got is None
-        else:
-            np.testing.assert_array_equal(got, want)
-
-
-def test_module_keeps_columns_only_when_the_weight_gradient_is_needed(rng, monkeypatch):
-    asked = []
-    real_forward = C.conv2d_forward
-
-    def spy(*args, keep_columns, **kwargs):
-        asked.append(keep_columns)
-        return real_forward(*args, keep_columns=keep_columns, **kwargs)
-
-    monkeypatch.setattr(C, "conv2d_forward", spy)
-    conv = C.Conv2d(2, 3, 3, rng=0)
-    x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
-    with mg.no_grad():
-        conv(x)
-    conv(x)
-    conv.weight.requires_grad = False
-    conv.bias.requires_grad = False
-    conv(mg.Tensor(x, requires_grad=True))
-    assert asked == [False, True, False]
-
-
-def test_kept_columns_serve_the_backward_even_if_the_chunk_size_changes(rng, monkeypatch):
-    x, w = rng.standard_normal((4, 3, 6, 6)), rng.standard_normal((5, 3, 3, 3))
-    out, cache = C.conv2d_forward(x, w, None, padding=1)
-    assert cache[-1] is not None
-    monkeypatch.setattr(C, "CHUNK_BYTES", 1024)  # would now split the batch into several chunks
-    dout = rng.standard_normal(out.shape)
-    _, dw, _ = C.conv2d_backward(dout, cache)
-    np.testing.assert_allclose(dw, naive.conv2d_backward(dout, x, w, (1, 1), (1, 1), (1, 1), 1)[1], atol=1e-12)

@@ -119,6 +119,25 @@ def test_gradcheck_catches_a_wrong_backward_and_names_the_element():
         mg.gradcheck(WrongSquare.apply, x)
 
 
+def test_gradcheck_allows_round_off_but_catches_errors_above_it():
+    # A large constant in the output puts the central differences' round-off
+    # (~eps * 1e3 / h = 2e-8) far above 1e-7 of the true slope 1e-4 ...
+    x = np.array([0.5, -1.0, 2.0])
+    mg.gradcheck(lambda a: a * 1e-4 + 1e3, x)
+
+    class SlightlyWrongScale(mg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1e-4 + 1e3
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (grad * 1.01e-4,)  # ... but an error of 1e-6 is far above it
+
+    with pytest.raises(mg.GradcheckError, match=r"input 0"):
+        mg.gradcheck(SlightlyWrongScale.apply, x)
+
+
 def test_gradcheck_checks_in_float64_even_for_float32_inputs():
     x = mg.Tensor(np.array([0.3, 0.7], dtype=np.float32), requires_grad=True)
     errors = mg.gradcheck(lambda a: (a * a).tanh(), x)
