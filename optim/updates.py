@@ -14,6 +14,8 @@ gradient). All arrays of one call share one shape.
 """
 import numpy as np
 
+from . import _fused
+
 
 def lerp_(start, end, weight):
     """``start += weight * (end - start)`` in place, rounded like ``torch.lerp``.
@@ -130,12 +132,18 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, b
             param *= 1.0 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    lerp_(exp_avg, grad, 1.0 - beta1)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1.0 - beta2) * grad * grad
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
     step_size = lr / bias_correction1
+    moments = (exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if amsgrad else ())
+    if _fused.fusable(param, grad, *moments):
+        _fused.adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None,
+                    lerp_weight=1.0 - beta1, beta2=beta2, step_size=step_size,
+                    bias_correction2_sqrt=bias_correction2 ** 0.5, eps=eps)
+        return
+    lerp_(exp_avg, grad, 1.0 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1.0 - beta2) * grad * grad
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second_moment = max_exp_avg_sq
