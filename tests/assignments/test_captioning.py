@@ -8,6 +8,7 @@ import pytest
 import minigrad as mg
 from assignments import captioning, cli
 from assignments.captioning import START, Captioner, evaluate, make_strips, teacher_tokens
+from optim import Adam
 
 
 def test_strips_are_three_source_images_side_by_side_with_their_labels(rng):
@@ -51,6 +52,18 @@ def test_evaluate_counts_exact_matches_and_digits(rng, monkeypatch):
     labels = np.array([[1, 2, 3], [4, 5, 6]])
     monkeypatch.setattr(model, "greedy", lambda images: np.array([[1, 2, 3], [4, 0, 6]]))
     assert evaluate(model, np.zeros((2, 1, 8, 24), np.float32), labels) == (0.5, 5 / 6)
+
+
+def test_learning_rate_warms_up_over_the_first_epoch_then_decays_to_zero():
+    optimizer = Adam([mg.Parameter(np.zeros(3))], lr=2e-3)
+    schedule = captioning.warmup_cosine(optimizer, epochs=4, steps_per_epoch=10)
+    rates = []
+    for _ in range(40):
+        rates.append(optimizer.param_groups[0]["lr"])
+        schedule.step()
+    assert rates[0] == pytest.approx(2e-4) and rates[10] == pytest.approx(2e-3)
+    assert np.all(np.diff(rates[:11]) > 0) and np.all(np.diff(rates[10:]) < 0)
+    assert rates[-1] < 0.01 * 2e-3
 
 
 def test_unknown_decoder_is_rejected():
