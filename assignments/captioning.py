@@ -19,6 +19,13 @@ combinations of the same 4,000 digits, which lifted test exact match from
 86.2 % (one fixed set of strips) to 88.1 %; random shifts of each digit, as
 in the cnn script, lowered it to 83.2 %. The weights of the epoch with the
 best validation exact match are kept.
+
+Adam's learning rate rises linearly over the first epoch to 2e-3, then
+follows a cosine to 0, and gradients are clipped to a joint norm of 1. At a
+constant 1e-3 the model was still learning after 8 epochs (validation exact
+match 0.309 after the first); a constant 2e-3 stalled from the start (0.019).
+In 3-epoch trials the warm-up reached 0.877 where 1e-3 with a cosine reached
+0.658; over the 8 epochs it lifted test exact match from 86.8 % to 89.9 %.
 Metrics: exact match (all three digits right) and per-digit accuracy.
 """
 import time
