@@ -21,11 +21,13 @@ in the cnn script, lowered it to 83.2 %. The weights of the epoch with the
 best validation exact match are kept.
 
 Adam's learning rate rises linearly over the first epoch to 2e-3, then
-follows a cosine to 0, and gradients are clipped to a joint norm of 1. At a
-constant 1e-3 the model was still learning after 8 epochs (validation exact
-match 0.309 after the first); a constant 2e-3 stalled from the start (0.019).
-In 3-epoch trials the warm-up reached 0.877 where 1e-3 with a cosine reached
-0.658; over the 8 epochs it lifted test exact match from 86.8 % to 89.9 %.
+follows a cosine to 0, and gradients are clipped to a joint norm of 1.
+Without a warm-up the model learned slowly from 1e-3 (validation exact match
+0.309 after the first epoch, still rising after the eighth) and stalled from
+2e-3 (0.019 after the first). In 3-epoch trials the warm-up to 2e-3 reached
+0.877 where a cosine from 1e-3 reached 0.658; over the 8 epochs, test exact
+match rose to 89.9 % (91.3 % with seed 1) from 85.8 % at a constant 1e-3 and
+86.8 % with a cosine from 1e-3.
 Metrics: exact match (all three digits right) and per-digit accuracy.
 """
 import time

@@ -1,4 +1,4 @@
-"""Numba twins of the hottest update rule, Adam, fused into one pass.
+"""A Numba twin of the hottest update rule, Adam, fused into one pass.
 
 NumPy's version in ``updates.py`` makes about a dozen passes over each
 parameter (every ``*=``, ``+=`` and temporary is one), and a big layer's
