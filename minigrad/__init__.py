@@ -4,35 +4,19 @@
 how hand-written forward/backward pairs join the graph; ``gradcheck`` checks
 them numerically. See ``minigrad.function`` for writing a new op.
 """
-from .tensor import Tensor  # first: tensor.py wires the operators to ops.py
+from . import _methods  # installs the operators and op methods on Tensor
+from . import validation
 from ._dtype import get_default_dtype, set_default_dtype
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad
+from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .function import Context, Function
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
 from .module import Module, Parameter
 from .ops import (
-    abs,
-    clip,
-    concatenate,
-    exp,
-    log,
-    log_softmax,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    relu,
-    sigmoid,
-    softmax,
-    sqrt,
-    stack,
-    sum,
-    tanh,
-    unbroadcast,
-    var,
-    where,
+    abs, clip, concatenate, exp, log, matmul, max, maximum, mean, min, sqrt, stack, sum,
+    unbroadcast, var, where,
 )
+from .tensor import Tensor
 
 
 def tensor(data, requires_grad=False, dtype=None):
@@ -45,5 +29,5 @@ __all__ = [
     "abs", "clip", "concatenate", "enable_grad", "exp", "get_default_dtype", "gradcheck",
     "is_grad_enabled", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min",
     "no_grad", "numerical_gradient", "rel_error", "relu", "set_default_dtype", "sigmoid",
-    "softmax", "sqrt", "stack", "sum", "tanh", "tensor", "unbroadcast", "var", "where",
+    "softmax", "sqrt", "stack", "sum", "tanh", "tensor", "unbroadcast", "validation", "var", "where",
 ]

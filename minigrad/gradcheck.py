@@ -28,6 +28,7 @@ import numpy as np
 
 from ._grad_mode import no_grad
 from .tensor import Tensor
+from .validation import check_finite
 
 
 class GradcheckError(AssertionError):
@@ -129,14 +130,19 @@ def gradcheck(fn, *inputs, h=1e-5, tol=1e-7, seed=0):
     Raises
     ------
     GradcheckError
-        When an input's error exceeds ``tol``; the message gives the input,
-        the worst element's index and both gradient values there.
+        When an input's error exceeds ``tol`` or is NaN (a NaN gradient is
+        never correct); the message gives the input, the worst element's
+        index and both gradient values there.
+    ValueError
+        When an input holds NaN or inf.
     """
     arrays, checked = [], []
     for i, value in enumerate(inputs):
         is_tensor = isinstance(value, Tensor)
         data = value.data if is_tensor else np.asarray(value)
         if data.dtype.kind == "f":
+            # A NaN or inf point has no meaningful finite differences.
+            check_finite("gradcheck", f"input {i}", data)
             data = data.astype(np.float64)
             if not is_tensor or value.requires_grad:
                 checked.append(i)
@@ -166,9 +172,11 @@ def gradcheck(fn, *inputs, h=1e-5, tol=1e-7, seed=0):
         numeric = numerical_gradient(f, probe[i], dout, h=h)
         floor = _noise_floor(analytic, numeric, roundoff, tol)
         error = rel_error(analytic, numeric, floor)
-        if error > tol:
+        if not error <= tol:  # written so that a NaN error fails too
             per_element = _elementwise_rel_error(analytic, numeric, floor)
-            worst = np.unravel_index(np.argmax(per_element), per_element.shape)
+            # NaN sorts above every number here, so a NaN element is the worst.
+            worst = np.unravel_index(np.argmax(np.nan_to_num(per_element, nan=np.inf)),
+                                     per_element.shape)
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {arrays[i].shape}) has relative error "
                 f"{error:.3e} > {tol:.1e}; worst element {tuple(int(w) for w in worst)}: "

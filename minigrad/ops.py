@@ -127,8 +127,8 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        ga = unbroadcast(grad * b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        ga = unbroadcast(grad * b, a.shape) if ctx.needs_grad[0] else None
+        gb = unbroadcast(grad * a, b.shape) if ctx.needs_grad[1] else None
         return ga, gb
 
 
@@ -141,8 +141,8 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        ga = unbroadcast(grad / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        ga = unbroadcast(grad / b, a.shape) if ctx.needs_grad[0] else None
+        gb = unbroadcast(-grad * a / (b * b), b.shape) if ctx.needs_grad[1] else None
         return ga, gb
 
 
@@ -159,9 +159,9 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved
         ga = gb = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_grad[0]:
             ga = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_grad[1]:
             gb = unbroadcast(grad * out * np.log(a), b.shape)
         return ga, gb
 
@@ -236,9 +236,9 @@ class MatMul(Function):
         if a.ndim == 1:  # and the row axis
             g = g[..., None, :]
         ga = gb = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_grad[0]:
             ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_grad[1]:
             gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
@@ -373,53 +373,6 @@ class Sqrt(Function):
         return (grad / (2 * out),)
 
 
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, a):
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        return (grad * (1 - out * out),)
-
-
-def stable_sigmoid(a):
-    """``1 / (1 + exp(-a))`` without overflow for large negative ``a``."""
-    e = np.exp(-np.abs(a))  # in (0, 1], never overflows
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, a):
-        out = stable_sigmoid(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        return (grad * out * (1 - out),)
-
-
-class Relu(Function):
-    """max(a, 0); the gradient at exactly 0 is 0, as in PyTorch."""
-
-    @staticmethod
-    def forward(ctx, a):
-        mask = a > 0
-        ctx.save_for_backward(mask)
-        return np.where(mask, a, np.zeros((), a.dtype))
-
-    @staticmethod
-    def backward(ctx, grad):
-        (mask,) = ctx.saved
-        return (grad * mask,)
-
-
 class Abs(Function):
     """|a|; the gradient at exactly 0 is 0 (sign(0) = 0), as in PyTorch."""
 
@@ -486,21 +439,6 @@ def log(a):
 def sqrt(a):
     """Elementwise square root."""
     return Sqrt.apply(a)
-
-
-def tanh(a):
-    """Elementwise hyperbolic tangent."""
-    return Tanh.apply(a)
-
-
-def sigmoid(a):
-    """Elementwise logistic function, overflow-safe."""
-    return Sigmoid.apply(a)
-
-
-def relu(a):
-    """Elementwise max(a, 0)."""
-    return Relu.apply(a)
 
 
 def abs(a):
@@ -769,49 +707,3 @@ def stack(tensors, axis=0):
     tensors = _check_joinable("stack", list(tensors), axis, same_shape=True)
     (axis,) = normalize_axes("stack", axis, tensors[0].ndim + 1)
     return Stack.apply(*tensors, axis=axis)
-
-
-# ------------------------------------------------------------ softmax family
-
-
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, a, axis=-1):
-        shifted = np.exp(a - a.max(axis=axis, keepdims=True))
-        out = shifted / shifted.sum(axis=axis, keepdims=True)
-        ctx.save_for_backward(out)
-        ctx.axis = axis
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        inner = (grad * out).sum(axis=ctx.axis, keepdims=True)
-        return (out * (grad - inner),)
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, a, axis=-1):
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        ctx.save_for_backward(out)
-        ctx.axis = axis
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        return (grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True),)
-
-
-def softmax(a, axis=-1):
-    """Numerically stable softmax along ``axis``."""
-    (axis,) = normalize_axes("softmax", axis, a.ndim)
-    return Softmax.apply(a, axis=axis)
-
-
-def log_softmax(a, axis=-1):
-    """Numerically stable log-softmax along ``axis``."""
-    (axis,) = normalize_axes("log_softmax", axis, a.ndim)
-    return LogSoftmax.apply(a, axis=axis)

@@ -164,49 +164,9 @@ class Tensor:
                 )
         _run_backward(self, grad)
 
-    # ---------------------------------------------------- arithmetic sugar
-    # The operator methods are thin aliases for the Functions in ``ops``.
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __pow__(self, exponent):
-        return _ops.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return _ops.pow(base, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
+    # The operators (``+ - * / ** @``, indexing) and the method forms of the
+    # ops (``x.sum()``, ``x.relu()``) are installed by ``minigrad.ops``, which
+    # defines them: this module must not import ops (ops imports Tensor).
 
     # Comparisons return boolean tensors and never carry gradients.
     def __lt__(self, other):
@@ -227,69 +187,18 @@ class Tensor:
     def __ne__(self, other):
         return Tensor(self.data != _raw(other))
 
+    # Identity hashing, so tensors can be dict keys and set members; ``in`` on
+    # a list compares by identity first, then by ``==`` and ``__bool__``.
     __hash__ = object.__hash__
 
-    # ----------------------------------------------------- method aliases
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _ops.var(self, axis, keepdims, ddof)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, *shape)
-
-    def transpose(self, *axes):
-        return _ops.transpose(self, *axes)
-
-    def permute(self, *axes):
-        return _ops.transpose(self, *axes)
-
-    @property
-    def T(self):
-        return _ops.transpose(self)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        return _ops.relu(self)
-
-    def abs(self):
-        return _ops.abs(self)
-
-    def clip(self, min=None, max=None):
-        return _ops.clip(self, min, max)
-
-    def softmax(self, axis=-1):
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return _ops.log_softmax(self, axis)
+    def __bool__(self):
+        """Truth of a one-element tensor; ambiguous (an error) for any other size, as in NumPy."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a Tensor of shape {self.shape} is ambiguous; "
+                "use .data.any() or .data.all(), or compare tensors with `is`"
+            )
+        return bool(self.data)
 
 
 def _raw(value):
@@ -372,5 +281,3 @@ def _accumulate_into(tensor, grad):
     else:
         tensor.grad += grad
 
-
-from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

@@ -179,7 +179,7 @@ def test_unrecorded_forward_is_told_no_gradient_is_needed(context):
     class Probe(mg.Function):
         @staticmethod
         def forward(ctx, a, b):
-            seen.append(ctx.needs_input_grad)
+            seen.append(ctx.needs_grad)
             return a + b
 
     weight = mg.Tensor(np.ones(2), requires_grad=context == "no_grad")
