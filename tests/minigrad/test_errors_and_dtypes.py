@@ -126,3 +126,77 @@ def test_comparisons_return_boolean_tensors_without_grad():
     mask = x > 0.5
     assert mask.dtype == np.bool_ and not mask.requires_grad
     assert (x == x).data.all()
+
+
+def test_nan_propagates_through_every_elementwise_op(torch):
+    x = np.array([np.nan, -1.0, 2.0])
+    for name in ("relu", "sigmoid", "tanh"):
+        ours = getattr(mg.Tensor(x), name)().data
+        theirs = getattr(torch.tensor(x), name)().numpy()
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs), err_msg=name)
+        np.testing.assert_allclose(ours[1:], theirs[1:], err_msg=name)
+
+
+@pytest.mark.parametrize("op", ["relu", "sigmoid", "tanh", "softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.bool_])
+def test_elementwise_ops_refuse_non_float_tensors(op, dtype):
+    with pytest.raises(TypeError, match=f"{op}: x must be float32 or float64, got dtype"):
+        getattr(mg.Tensor(np.zeros(3, dtype=dtype)), op)()
+
+
+def test_truth_value_of_a_multi_element_tensor_is_an_error():
+    with pytest.raises(ValueError, match=r"truth value of a Tensor of shape \(2,\) is ambiguous"):
+        bool(mg.Tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="ambiguous"):
+        if mg.Tensor([1.0, 2.0]) == mg.Tensor([1.0, 2.0]):
+            pass
+    assert bool(mg.Tensor([3.0]) > 2) and not bool(mg.Tensor(0.0))
+
+
+def test_parameter_membership_is_by_identity():
+    a, b = mg.Parameter(np.zeros(3)), mg.Parameter(np.zeros(3))
+    assert a in [a] and a in {a} and b not in {a}
+    # Equal values are not the same parameter: a list test asks for ==, which is ambiguous.
+    with pytest.raises(ValueError, match="ambiguous"):
+        _ = a in [b]
+    assert not any(p is a for p in [b])
+
+
+def test_minigrad_imports_without_cycles():
+    """Every module's intra-package imports form a DAG, so no import order can break them."""
+    import ast
+    import pathlib
+
+    package = pathlib.Path(mg.__file__).parent
+    graph = {}
+    for path in package.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module} if node.module else {a.name for a in node.names}
+        graph[path.stem] = deps
+    state = {}
+
+    def visit(name, trail):
+        assert state.get(name) != "open", f"import cycle: {' -> '.join(trail + [name])}"
+        if state.get(name) is None:
+            state[name] = "open"
+            for dep in graph.get(name, ()):
+                visit(dep, trail + [name])
+            state[name] = "done"
+
+    for name in graph:
+        visit(name, [])
+
+
+@pytest.mark.parametrize("first", ["function", "ops", "activations", "validation", "gradcheck", "module"])
+def test_each_submodule_can_be_imported_first(first):
+    import subprocess
+    import sys
+
+    code = f"import minigrad.{first}; import minigrad as mg; print((mg.Tensor([1.0]) + 1).relu().data)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[2.]"

@@ -148,3 +148,25 @@ def test_gradcheck_skips_inputs_that_do_not_require_grad():
     a = mg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     b = mg.Tensor(np.array([3.0, 4.0]))
     assert len(mg.gradcheck(lambda u, v: u * v, a, b)) == 1
+
+
+def test_gradcheck_fails_when_the_backward_returns_nan():
+    class NanGrad(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (np.full_like(grad, np.nan),)
+
+    x = mg.Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match=r"relative error nan.*worst element \(0, 0\): analytic nan, numerical"):
+        mg.gradcheck(NanGrad.apply, x)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_gradcheck_refuses_a_non_finite_point(bad):
+    x = mg.Tensor(np.array([1.0, bad]), requires_grad=True)
+    with pytest.raises(ValueError, match="gradcheck: input 0 must be finite"):
+        mg.gradcheck(lambda t: t * 2, x)

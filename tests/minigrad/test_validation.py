@@ -1,0 +1,99 @@
+"""``minigrad.validation``: the one set of argument checks every package uses."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad import validation as v
+
+NON_FINITE = st.sampled_from([float("nan"), float("inf"), -float("inf"), np.float32("nan")])
+
+
+@given(value=NON_FINITE)
+def test_check_number_never_passes_nan_or_inf(value):
+    with pytest.raises(ValueError, match=r"^f: lr must be > 0, got "):
+        v.check_number("f", "lr", value, low=0, low_open=True)
+
+
+@given(value=st.floats(allow_nan=False, allow_infinity=False))
+def test_check_number_returns_a_float_exactly_when_in_range(value):
+    if 0 <= value < 1:
+        assert v.check_number("f", "p", value, low=0, high=1, high_open=True) == value
+    else:
+        with pytest.raises(ValueError, match=r"p must be in \[0, 1\), got"):
+            v.check_number("f", "p", value, low=0, high=1, high_open=True)
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), "1", None, [1.0], 1j])
+def test_check_number_refuses_non_numbers_with_a_type_error(value):
+    with pytest.raises(TypeError, match=r"^f: eps must be a real number, got"):
+        v.check_number("f", "eps", value)
+
+
+@given(value=st.integers(-5, 5))
+def test_check_int_bounds(value):
+    if value >= 1:
+        assert v.check_int("f", "n", np.int64(value), low=1) == value
+    else:
+        with pytest.raises(ValueError, match=r"^f: n must be an integer >= 1, got"):
+            v.check_int("f", "n", value, low=1)
+
+
+@pytest.mark.parametrize("value", [1.0, True, "2", None])
+def test_check_int_refuses_non_integers(value):
+    with pytest.raises(TypeError, match="n must be an integer"):
+        v.check_int("f", "n", value)
+
+
+def test_check_bool_and_choice():
+    assert v.check_bool("f", "flag", np.bool_(True)) is True
+    with pytest.raises(TypeError, match="flag must be True or False, got 1"):
+        v.check_bool("f", "flag", 1)
+    assert v.check_choice("f", "mode", "tanh", ("none", "tanh")) == "tanh"
+    with pytest.raises(ValueError, match=r"mode must be one of 'none', 'tanh', got 'gru'"):
+        v.check_choice("f", "mode", "gru", ("none", "tanh"))
+    with pytest.raises(ValueError, match="got True"):  # True == 1 must not pass for 1
+        v.check_choice("f", "k", True, (1, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int32, np.bool_, np.complex64, object])
+def test_check_float_array_accepts_only_float32_and_float64(dtype):
+    with pytest.raises(TypeError, match=f"f: x must be float32 or float64, got dtype {np.dtype(dtype)}"):
+        v.check_float_array("f", "x", np.zeros(3, dtype=dtype))
+    assert v.check_float_array("f", "x", mg.Tensor(np.zeros(3))).dtype == np.float64
+
+
+def test_check_float_array_names_the_layout_on_a_wrong_ndim():
+    with pytest.raises(ValueError, match=r"f: x must be 4-D \(N, C, H, W\), got shape \(3, 32, 32\)"):
+        v.check_float_array("f", "x", np.zeros((3, 32, 32)), ndim=4, layout="(N, C, H, W)")
+
+
+def test_check_same_dtype_refuses_mixed_precision():
+    x, w = np.zeros(2, np.float32), mg.Tensor(np.zeros(2))
+    with pytest.raises(TypeError, match=r"f: weight must have the dtype of x \(float32\), got float64"):
+        v.check_same_dtype("f", x=x, weight=w, bias=None)
+    v.check_same_dtype("f", x=x, weight=x, bias=None)
+
+
+@given(position=st.integers(0, 9), bad=NON_FINITE)
+def test_check_finite_finds_one_bad_element_anywhere(position, bad):
+    array = np.ones(10)
+    v.check_finite("f", "x", array)
+    array[position] = bad
+    with pytest.raises(ValueError, match="f: x must be finite, got NaN or inf"):
+        v.check_finite("f", "x", array)
+
+
+def test_check_finite_accepts_an_overflowing_but_finite_sum():
+    v.check_finite("f", "x", np.full(4, np.finfo(np.float32).max, np.float32))
+
+
+def test_as_generator():
+    gen = np.random.default_rng(1)
+    assert v.as_generator("f", "rng", gen) is gen
+    assert v.as_generator("f", "rng", 3).random() == np.random.default_rng(3).random()
+    with pytest.raises(ValueError, match="rng must be an integer >= 0, got -1"):
+        v.as_generator("f", "rng", -1)
+    with pytest.raises(TypeError, match="f: rng must be a numpy Generator, an int seed or None, got float"):
+        v.as_generator("f", "rng", 1.5)
