@@ -1,4 +1,4 @@
-"""Affine (fully connected) layer: ``out = x @ w.T + b`` over any leading dims.
+"""Affine (fully connected) layer: ``out = x @ weight.T + bias`` over any leading dims.
 
 The weight is stored ``(out_features, in_features)`` like PyTorch, so state
 dicts map one-to-one onto ``torch.nn.Linear``.
@@ -6,98 +6,94 @@ dicts map one-to-one onto ``torch.nn.Linear``.
 import numpy as np
 
 from minigrad import Function, Module, Parameter
+from minigrad.validation import (
+    as_generator,
+    check_bool,
+    check_float_array,
+    check_float_dtype,
+    check_int,
+    check_same_dtype,
+)
 
-from ._validation import as_generator, require_float
 
-
-def affine_forward(x, w, b):
-    """Compute ``x @ w.T + b`` over the last axis of ``x``.
+def affine_forward(x, weight, bias):
+    """Compute ``x @ weight.T + bias`` over the last axis of ``x``.
 
     Parameters
     ----------
     x : (..., D)
-    w : (M, D)
-    b : (M,) or None
+    weight : (M, D), x's dtype
+    bias : (M,) or None, x's dtype
 
     Returns
     -------
-    out : (..., M), x's dtype
+    out : (..., M)
     cache : tuple
-        ``(x, w, has_bias)`` for ``affine_backward``.
+        ``(x, weight, has_bias)`` for ``affine_backward``.
     """
-    # Compute in x's dtype (a float32 input never gets a float64 output).
-    w = w.astype(x.dtype, copy=False)
-    x2 = x.reshape(-1, x.shape[-1])
-    out = x2 @ w.T
-    if b is not None:
-        out += b.astype(x.dtype, copy=False)  # in place: saves a second (rows, M) temporary
-    return out.reshape(x.shape[:-1] + (w.shape[0],)), (x, w, b is not None)
+    out = x.reshape(-1, x.shape[-1]) @ weight.T
+    if bias is not None:
+        out += bias  # in place: saves a second (rows, M) temporary
+    return out.reshape(x.shape[:-1] + (weight.shape[0],)), (x, weight, bias is not None)
 
 
-def affine_backward(dout, cache, need=(True, True, True)):
+def affine_backward(dout, cache, needs_grad=(True, True, True)):
     """Gradients of ``affine_forward``.
 
     Parameters
     ----------
     dout : (..., M)
     cache : from ``affine_forward``
-    need : 3 bools
-        Which of ``(dx, dw, db)`` to compute; the others come back as None.
+    needs_grad : 3 bools
+        Which of ``(dx, dweight, dbias)`` to compute; the others come back as None.
 
     Returns
     -------
     dx : (..., D)
-    dw : (M, D)
-    db : (M,) or None (also None without a bias)
+    dweight : (M, D)
+    dbias : (M,) or None (also None without a bias)
     """
     x, w, has_bias = cache
     d2 = dout.reshape(-1, w.shape[0])
-    dx = (d2 @ w).reshape(x.shape) if need[0] else None
-    dw = d2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
-    db = d2.sum(axis=0) if has_bias and need[2] else None
+    dx = (d2 @ w).reshape(x.shape) if needs_grad[0] else None
+    dw = d2.T @ x.reshape(-1, x.shape[-1]) if needs_grad[1] else None
+    db = d2.sum(axis=0) if has_bias and needs_grad[2] else None
     return dx, dw, db
 
 
-class AffineFunction(Function):
-    """Autograd wrapper of ``affine_forward`` / ``affine_backward``."""
-
-    @staticmethod
-    def forward(ctx, x, w, b):
-        out, ctx.cache = affine_forward(x, w, b)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return affine_backward(grad, ctx.cache, ctx.needs_input_grad)
+AffineFunction = Function.from_pair(affine_forward, affine_backward)
 
 
-def linear(x, w, b=None):
-    """Affine map ``x @ w.T + b`` of a Tensor (like ``torch.nn.functional.linear``).
+def _check_inputs(func, x, weight, bias):
+    """Raise unless x (..., D), weight (M, D) and bias (M,) or None fit and share a float dtype."""
+    xa = check_float_array(func, "x", x)
+    wa = check_float_array(func, "weight", weight, ndim=2, layout="(out_features, in_features)")
+    ba = None if bias is None else check_float_array(func, "bias", bias)
+    check_same_dtype(func, x=xa, weight=wa, bias=ba)
+    if xa.ndim < 1 or xa.shape[-1] != wa.shape[1]:
+        raise ValueError(
+            f"{func}: x must have in_features={wa.shape[1]} in its last axis (weight has shape "
+            f"{wa.shape}), got shape {xa.shape}"
+        )
+    if ba is not None and ba.shape != (wa.shape[0],):
+        raise ValueError(f"{func}: bias must have shape ({wa.shape[0]},), got shape {ba.shape}")
+
+
+def linear(x, weight, bias=None):
+    """Affine map ``x @ weight.T + bias`` of a Tensor (like ``torch.nn.functional.linear``).
 
     Parameters
     ----------
-    x : Tensor (..., D)
-    w : Tensor (M, D)
-    b : Tensor (M,) or None
+    x : Tensor (..., D), float32 or float64
+    weight : Tensor (M, D), x's dtype
+    bias : Tensor (M,), x's dtype, or None
 
     Returns
     -------
-    Tensor (..., M), the dtype of ``x``.
+    Tensor (..., M). An empty batch gives an empty output and zero weight gradients.
     """
-    xa = require_float("linear", "x", x)
-    wa = require_float("linear", "w", w)
-    if wa.ndim != 2:
-        raise ValueError(f"linear: w must be 2-D (out_features, in_features), got shape {wa.shape}")
-    if xa.ndim < 1 or xa.shape[-1] != wa.shape[1]:
-        raise ValueError(
-            f"linear: x must have in_features={wa.shape[1]} in its last axis (w has shape "
-            f"{wa.shape}), got shape {xa.shape}"
-        )
-    if b is not None:
-        ba = require_float("linear", "b", b)
-        if ba.shape != (wa.shape[0],):
-            raise ValueError(f"linear: b must have shape ({wa.shape[0]},), got shape {ba.shape}")
-    return AffineFunction.apply(x, w, b)
+    _check_inputs("linear", x, weight, bias)
+    return AffineFunction.apply(x, weight, bias)
 
 
 class Linear(Module):
@@ -111,7 +107,7 @@ class Linear(Module):
     rng : np.random.Generator, int or None
         Source of the initial values (None: a fresh generator).
     dtype : float32 or float64
-        dtype of the parameters.
+        dtype of the parameters; inputs must have it too.
 
     Attributes
     ----------
@@ -122,17 +118,19 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        gen = as_generator(rng)
+        func = type(self).__name__
+        self.in_features = check_int(func, "in_features", in_features, low=1)
+        self.out_features = check_int(func, "out_features", out_features, low=1)
+        gen, dtype = as_generator(func, "rng", rng), check_float_dtype(func, "dtype", dtype)
         bound = 1.0 / np.sqrt(in_features)
         self.weight = Parameter(gen.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
-        self.bias = Parameter(gen.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
+        self.bias = None
+        if check_bool(func, "bias", bias):
+            self.bias = Parameter(gen.uniform(-bound, bound, out_features).astype(dtype))
 
     def forward(self, x):
-        return linear(x, self.weight, self.bias)
+        _check_inputs(type(self).__name__, x, self.weight, self.bias)
+        return AffineFunction.apply(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -8,18 +8,22 @@ the graph; the projections around it are ordinary ``linear`` calls.
 
 Masks are folded into one additive float mask before the softmax: ``-inf``
 where a query may not look, 0 (or a user-given bias) elsewhere. A query row
-whose keys are all masked gets zero weights (PyTorch returns NaN there).
+whose keys are all masked gets zero weights (PyTorch returns NaN there); so
+does a query with no keys at all (S = 0), where PyTorch agrees. Empty
+batches (N = 0) and T = 0 give empty outputs, as in PyTorch.
 """
 import math
 
 import numpy as np
 
 from minigrad import Function, Module, Parameter
+from minigrad.validation import (
+    array_of, as_generator, check_bool, check_float_array, check_int, check_number, check_same_dtype,
+)
 
 from ._kernels import attention as kernels
-from ._validation import array_of, as_generator, require_float, require_ndim
 from .affine import Linear, linear
-from .dropout import Dropout
+from .dropout import Dropout, dropout_backward, dropout_forward
 
 # ------------------------------------------------------------ functional pair
 
@@ -36,97 +40,81 @@ def _merge_heads(a):
     return np.ascontiguousarray(a.transpose(0, 2, 1, 3)).reshape(n, t, h * d)
 
 
-def attention_forward(q, k, v, num_heads=1, mask=None, dropout_p=0.0, rng=None):
+def attention_forward(q, k, v, num_heads=1, mask=None, dropout_p=0.0, rng=None, need_weights=False):
     """Multi-head scaled dot-product attention on projected inputs.
 
     Parameters
     ----------
-    q : (N, T, E)
+    q : (N, T, E), or (N, T, 3E) packing ``[q, k, v]`` when ``k`` and ``v`` are None
         Queries; head ``j`` uses features ``j*d:(j+1)*d`` with ``d = E // num_heads``.
-    k : (N, S, E)
-    v : (N, S, Ev)
+        The packed form serves self-attention: one projection GEMM, one
+        gradient array.
+    k : (N, S, E) or None
+    v : (N, S, Ev) or None
         Values (``Ev`` divisible by ``num_heads``).
     num_heads : int
     mask : array broadcastable to (N, heads, T, S), or None
-        Additive float mask (``-inf`` forbids a key).
-    dropout_p : float
+        Additive float mask (``-inf`` forbids a key). A query whose keys are
+        all forbidden (or that has no keys, S = 0) gets zero weights.
+    dropout_p : float in [0, 1)
         Probability of dropping an attention weight (inverted dropout).
     rng : np.random.Generator
         Needed when ``dropout_p > 0``.
+    need_weights : bool
+        Also return the weights.
 
     Returns
     -------
-    out : (N, T, Ev)
-    weights : (N, heads, T, S)
-        Attention weights after dropout (what multiplies ``v``).
+    out : (N, T, Ev), or the pair ``(out, weights)`` with ``need_weights``;
+        ``weights`` (N, heads, T, S) are the attention weights after dropout
+        (what multiplies ``v``).
     cache : for ``attention_backward``
     """
+    packed = k is None
+    if packed:
+        q, k, v = np.split(q, 3, axis=2)
     qh, kh, vh = (_split_heads(a, num_heads) for a in (q, k, v))
     scale = 1.0 / math.sqrt(q.shape[2] // num_heads)
     scores = qh @ kh.transpose(0, 1, 3, 2)
     probs = kernels.masked_softmax(scores, scale, mask)
-    keep = None
-    if dropout_p > 0:
-        keep = (rng.random(probs.shape, dtype=probs.dtype) >= dropout_p) * probs.dtype.type(1 / (1 - dropout_p))
-        weights = probs * keep
-    else:
-        weights = probs
+    # Without dropout the weights are the probabilities themselves (no copy).
+    weights, keep = dropout_forward(probs, dropout_p, True, rng) if dropout_p > 0 else (probs, None)
     out = _merge_heads(weights @ vh)
-    cache = (qh, kh, vh, probs, keep, weights, scale)
-    return out, weights, cache
+    cache = (qh, kh, vh, probs, keep, weights, scale, packed, need_weights)
+    return ((out, weights) if need_weights else out), cache
 
 
-def attention_backward(dout, cache, dweights=None):
+def attention_backward(dout, cache):
     """Backward of ``attention_forward``.
 
     Parameters
     ----------
-    dout : (N, T, Ev)
+    dout : (N, T, Ev), or ``(dout, dweights)`` when the forward had
+        ``need_weights`` (dweights (N, heads, T, S) or None).
     cache : from ``attention_forward``
-    dweights : (N, heads, T, S) or None
-        Upstream gradient of the returned weights, if they were used.
 
     Returns
     -------
-    dq : (N, T, E), dk : (N, S, E), dv : (N, S, Ev)
+    dq : (N, T, E), dk : (N, S, E), dv : (N, S, Ev); packed input gives
+    ``(dqkv (N, T, 3E), None, None)``.
     """
-    qh, kh, vh, probs, keep, weights, scale = cache
+    qh, kh, vh, probs, keep, weights, scale, packed, need_weights = cache
+    dout, dweights = dout if need_weights else (dout, None)
     douth = _split_heads(dout, qh.shape[1])
     dweights_total = douth @ vh.transpose(0, 1, 3, 2)
     if dweights is not None:
         dweights_total += dweights
-    dprobs = dweights_total if keep is None else dweights_total * keep
+    dprobs = np.ascontiguousarray(dropout_backward(dweights_total, keep))
     dscores = kernels.softmax_backward(probs, dprobs, scale)
     dq = _merge_heads(dscores @ kh)
     dk = _merge_heads(dscores.transpose(0, 1, 3, 2) @ qh)
     dv = _merge_heads(weights.transpose(0, 1, 3, 2) @ douth)
+    if packed:
+        return np.concatenate([dq, dk, dv], axis=2), None, None
     return dq, dk, dv
 
 
-class AttentionFunction(Function):
-    """``attention_forward``/``attention_backward`` on the graph.
-
-    Inputs ``(q, k, v)``, or ``(qkv, None, None)`` with ``qkv (N, T, 3E)``
-    packing the three (self-attention: one projection GEMM, one gradient
-    array). Returns ``out``, or ``(out, weights)`` with ``need_weights=True``.
-    """
-
-    @staticmethod
-    def forward(ctx, q, k, v, num_heads=1, mask=None, dropout_p=0.0, rng=None, need_weights=False):
-        ctx.packed = k is None
-        if ctx.packed:
-            q, k, v = np.split(q, 3, axis=2)
-        out, weights, ctx.cache = attention_forward(q, k, v, num_heads, mask, dropout_p, rng)
-        ctx.need_weights = need_weights
-        return (out, weights) if need_weights else out
-
-    @staticmethod
-    def backward(ctx, grad):
-        dout, dweights = grad if ctx.need_weights else (grad, None)
-        dq, dk, dv = attention_backward(dout, ctx.cache, dweights)
-        if ctx.packed:
-            return np.concatenate([dq, dk, dv], axis=2), None, None
-        return dq, dk, dv
+AttentionFunction = Function.from_pair(attention_forward, attention_backward)
 
 
 # ------------------------------------------------------------------- masks
@@ -159,7 +147,7 @@ def combine_masks(fn, n, num_heads, t, s, dtype, attn_mask=None, key_padding_mas
     """
     dtype = np.dtype(dtype)
     mask = None
-    if attn_mask is None and is_causal:
+    if attn_mask is None and check_bool(fn, "is_causal", is_causal):
         attn_mask = causal_mask(t, s, dtype.type)
     if attn_mask is not None:
         am = _additive(fn, "attn_mask", attn_mask, dtype)
@@ -207,27 +195,27 @@ def multi_head_attention(q, k, v, num_heads, attn_mask=None, key_padding_mask=No
     Tensor (N, T, Ev), or ``(out, weights)``.
     """
     fn = "multi_head_attention"
-    qa, ka, va = (require_float(fn, name, a) for name, a in (("q", q), ("k", k), ("v", v)))
-    for name, a, layout in (("q", qa, "(N, T, E)"), ("k", ka, "(N, S, E)"), ("v", va, "(N, S, Ev)")):
-        require_ndim(fn, name, a, (3,), layout)
-        if a.dtype != qa.dtype:
-            raise TypeError(f"{fn}: {name} has dtype {a.dtype} but q has dtype {qa.dtype}")
+    layouts = {"q": "(N, T, E)", "k": "(N, S, E)", "v": "(N, S, Ev)"}
+    qa, ka, va = (check_float_array(fn, name, a, ndim=3, layout=layouts[name])
+                  for name, a in (("q", q), ("k", k), ("v", v)))
+    check_same_dtype(fn, q=qa, k=ka, v=va)
     if ka.shape[:2] != va.shape[:2] or ka.shape[2] != qa.shape[2] or ka.shape[0] != qa.shape[0]:
         raise ValueError(
             f"{fn}: expected q (N, T, E), k (N, S, E), v (N, S, Ev), got shapes "
             f"{qa.shape}, {ka.shape}, {va.shape}"
         )
-    if num_heads < 1 or qa.shape[2] % num_heads or va.shape[2] % num_heads:
+    num_heads = check_int(fn, "num_heads", num_heads, low=1)
+    if qa.shape[2] % num_heads or va.shape[2] % num_heads:
         raise ValueError(
             f"{fn}: num_heads={num_heads} must divide the feature sizes {qa.shape[2]} and {va.shape[2]}"
         )
-    if not 0 <= dropout_p < 1:
-        raise ValueError(f"{fn}: dropout_p must be in [0, 1), got {dropout_p!r}")
+    dropout_p = check_number(fn, "dropout_p", dropout_p, low=0, high=1, high_open=True)
+    need_weights = check_bool(fn, "need_weights", need_weights)
     (n, t, _), s = qa.shape, ka.shape[1]
     mask = combine_masks(fn, n, num_heads, t, s, qa.dtype, attn_mask, key_padding_mask, is_causal)
     return AttentionFunction.apply(
-        q, k, v, num_heads=num_heads, mask=mask, dropout_p=float(dropout_p),
-        rng=as_generator(rng) if dropout_p > 0 else None, need_weights=need_weights,
+        q, k, v, num_heads=num_heads, mask=mask, dropout_p=dropout_p,
+        rng=as_generator(fn, "rng", rng) if dropout_p > 0 else None, need_weights=need_weights,
     )
 
 
@@ -265,17 +253,14 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"MultiheadAttention: {name} must be a positive int, got {value!r}")
+        fn = "MultiheadAttention"
+        self.embed_dim = check_int(fn, "embed_dim", embed_dim, low=1)
+        self.num_heads = check_int(fn, "num_heads", num_heads, low=1)
         if embed_dim % num_heads:
-            raise ValueError(
-                f"MultiheadAttention: num_heads={num_heads} must divide embed_dim={embed_dim}"
-            )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout!r}")
-        self.embed_dim, self.num_heads, self.dropout = int(embed_dim), int(num_heads), float(dropout)
-        self.rng = as_generator(rng)
+            raise ValueError(f"{fn}: num_heads={num_heads} must divide embed_dim={embed_dim}")
+        self.dropout = check_number(fn, "dropout", dropout, low=0, high=1, high_open=True)
+        bias = check_bool(fn, "bias", bias)
+        self.rng = as_generator(fn, "rng", rng)
         bound = math.sqrt(6.0 / (embed_dim + 3 * embed_dim))
         self.in_proj_weight = Parameter(self.rng.uniform(-bound, bound, (3 * embed_dim, embed_dim)).astype(dtype))
         self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype)) if bias else None
@@ -299,20 +284,17 @@ class MultiheadAttention(Module):
         e = self.embed_dim
         shapes = []
         for name, x in (("query", query), ("key", key), ("value", value)):
-            a = require_float(fn, name, x)
-            require_ndim(fn, name, a, (3,), "(N, L, E)")
+            a = check_float_array(fn, name, x, ndim=3, layout="(N, L, E)")
             if a.shape[2] != e:
                 raise ValueError(f"{fn}: {name} must have embed_dim={e} features, got shape {a.shape}")
-            if a.dtype != self.in_proj_weight.dtype:
-                raise TypeError(
-                    f"{fn}: {name} has dtype {a.dtype} but the parameters are {self.in_proj_weight.dtype}"
-                )
+            check_same_dtype(fn, in_proj_weight=self.in_proj_weight, **{name: a})
             shapes.append(a.shape)
         if shapes[1][:2] != shapes[2][:2] or shapes[0][0] != shapes[1][0]:
             raise ValueError(
                 f"{fn}: expected query (N, T, E), key and value (N, S, E), got shapes "
                 f"{shapes[0]}, {shapes[1]}, {shapes[2]}"
             )
+        need_weights = check_bool(fn, "need_weights", need_weights)
         (n, t, _), s = shapes[0], shapes[1][1]
         mask = combine_masks(fn, n, self.num_heads, t, s, self.in_proj_weight.dtype,
                              attn_mask, key_padding_mask, is_causal)
@@ -373,16 +355,13 @@ class PositionalEncoding(Module):
 
     def __init__(self, dim, max_len=5000, dropout=0.1, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("dim", dim), ("max_len", max_len)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"PositionalEncoding: {name} must be a positive int, got {value!r}")
-        self.dim, self.max_len = int(dim), int(max_len)
+        self.dim = check_int("PositionalEncoding", "dim", dim, low=1)
+        self.max_len = check_int("PositionalEncoding", "max_len", max_len, low=1)
         self.register_buffer("pe", sinusoidal_encoding(max_len, dim, dtype))
         self.dropout = Dropout(dropout, rng)
 
     def forward(self, x):
-        a = require_float("PositionalEncoding", "x", x)
-        require_ndim("PositionalEncoding", "x", a, (3,), "(N, T, dim)")
+        a = check_float_array("PositionalEncoding", "x", x, ndim=3, layout="(N, T, dim)")
         if a.shape[2] != self.dim or a.shape[1] > self.max_len:
             raise ValueError(
                 f"PositionalEncoding: x must be (N, T <= {self.max_len}, {self.dim}), got shape {a.shape}"

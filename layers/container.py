@@ -1,7 +1,8 @@
 """``Sequential`` (modules applied in order) and ``Flatten``."""
-from minigrad import Module
+import math
 
-from ._validation import array_of
+from minigrad import Module
+from minigrad.validation import array_of, check_int
 
 
 class Sequential(Module):
@@ -46,21 +47,35 @@ class Sequential(Module):
 
 
 class Flatten(Module):
-    """``Flatten(start_dim=1, end_dim=-1)``: merge axes start_dim..end_dim into one."""
+    """``Flatten(start_dim=1, end_dim=-1)``: merge axes start_dim..end_dim into one.
+
+    As in PyTorch, a dimension outside x's axes is an ``IndexError`` and a 0-D
+    input counts as having one axis.
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+        self.start_dim = check_int("Flatten", "start_dim", start_dim)
+        self.end_dim = check_int("Flatten", "end_dim", end_dim)
 
     def forward(self, x):
         shape = array_of(x).shape
-        start, end = self.start_dim % max(len(shape), 1), self.end_dim % max(len(shape), 1)
-        if len(shape) == 0 or start > end:
+        start, end = (self._axis(name, shape) for name in ("start_dim", "end_dim"))
+        if start > end:
             raise ValueError(
                 f"Flatten: cannot flatten dims {self.start_dim}..{self.end_dim} of x with shape {shape}"
             )
-        new_shape = shape[:start] + (-1,) + shape[end + 1:]
-        return x.reshape(*new_shape)
+        # The merged size is explicit: -1 is ambiguous when another axis is empty (N = 0).
+        return x.reshape(*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
+
+    def _axis(self, name, shape):
+        """``start_dim`` or ``end_dim`` as a non-negative axis of ``shape``, or IndexError."""
+        value, ndim = getattr(self, name), max(len(shape), 1)
+        if not -ndim <= value < ndim:
+            raise IndexError(
+                f"Flatten: {name} must be in [{-ndim}, {ndim - 1}] for x with shape {shape}, got {value}"
+            )
+        return value % ndim
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

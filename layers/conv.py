@@ -27,14 +27,23 @@ cache and read back by the GEMM at once costs less than a whole-batch
 matrix written out to memory and read back later.
 """
 import math
-import threading
 from typing import NamedTuple
 
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import (
+    as_generator,
+    check_bool,
+    check_float_array,
+    check_float_dtype,
+    check_int,
+    check_same_dtype,
+)
 
+from ._geometry import check_image, check_pair, check_window_fits, conv_out_size, pair
 from ._kernels.conv import col2im, im2col
+from ._workspace import workspace
 
 # Bytes of column matrix built per chunk: small enough that im2col writes it
 # into the cache and the GEMM reads it from there. Measured on the 2-core
@@ -43,52 +52,6 @@ from ._kernels.conv import col2im, im2col
 # against 214 ms for 64 MB; the captioning encoder's training step was
 # fastest between 2 and 8 MB.
 CHUNK_BYTES = 4 << 20
-
-
-# --------------------------------------------------------------------------- helpers
-def as_pair(fn, name, value, minimum):
-    """``value`` (int or pair of ints) as a tuple ``(v, h)``, each at least ``minimum``."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, (int, np.integer)) for v in pair)):
-        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def check_image(fn, name, x):
-    """Return ``x`` as a C-contiguous floating (N, C, H, W) array or raise naming ``fn``."""
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: {name} must be 4-D (N, C, H, W), got shape {x.shape}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{fn}: {name} must be floating point, got dtype {x.dtype}")
-    return np.ascontiguousarray(x)
-
-
-def _check_params(fn, x, w, b, groups, w_layout):
-    """Validate weight and bias against ``x``; ``w_layout`` names the expected weight layout."""
-    w = np.asarray(w)
-    if w.ndim != 4:
-        raise ValueError(f"{fn}: weight must be 4-D {w_layout}, got shape {w.shape}")
-    if w.dtype != x.dtype or (b is not None and np.asarray(b).dtype != x.dtype):
-        b_dtype = None if b is None else np.asarray(b).dtype
-        raise TypeError(
-            f"{fn}: x, weight and bias must share one dtype, got {x.dtype}, {w.dtype}, {b_dtype}"
-        )
-    if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
-    return np.ascontiguousarray(w)
-
-
-def _check_bias(fn, b, n_out):
-    if b is None:
-        return None
-    b = np.asarray(b)
-    if b.shape != (n_out,):
-        raise ValueError(f"{fn}: bias must have shape ({n_out},), got {b.shape}")
-    return b
 
 
 class Geometry(NamedTuple):
@@ -106,35 +69,10 @@ class Geometry(NamedTuple):
     cols_hw: tuple
 
 
-def conv_out_size(size, kernel, stride, padding, dilation):
-    """Output length of a convolution along one axis (PyTorch's formula)."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-class _Workspace(threading.local):
-    """Grow-only scratch buffers reused across calls (one set per thread).
-
-    Reusing the chunk buffer avoids the page faults of a fresh allocation
-    on every call, which cost as much as the copy itself on these machines.
-    """
-
-    def __init__(self):
-        self.buffers = {}
-
-    def get(self, slot, shape, dtype):
-        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-        buf = self.buffers.get(slot)
-        if buf is None or buf.nbytes < nbytes:
-            buf = np.empty(nbytes, np.uint8)
-            self.buffers[slot] = buf
-        return buf[:nbytes].view(dtype).reshape(shape)
-
-
-_WORKSPACE = _Workspace()
-
-
 def _chunks(n, bytes_per_item):
     """Split ``range(n)`` into consecutive ``(start, stop)`` chunks of about CHUNK_BYTES."""
+    if n == 0:  # an empty batch: nothing to stream (its weight gradient stays zero)
+        return
     largest = max(1, min(n, CHUNK_BYTES // max(1, bytes_per_item)))
     n_chunks = -(-n // largest)
     step = -(-n // n_chunks)  # equal chunks: no small, inefficient tail GEMM
@@ -155,7 +93,7 @@ def _padded(img, start, stop, geom):
     if ph == pw == 0:
         return chunk
     b, c, h, w = chunk.shape
-    buf = _WORKSPACE.get("padded", (b, c, h + 2 * ph, w + 2 * pw), img.dtype)
+    buf = workspace("conv.padded", (b, c, h + 2 * ph, w + 2 * pw), img.dtype)
     buf.fill(0)
     buf[:, :, ph:ph + h, pw:pw + w] = chunk
     return buf
@@ -164,7 +102,7 @@ def _padded(img, start, stop, geom):
 def _columns(img, start, stop, geom, groups):
     """im2col of images ``img[start:stop]`` into the workspace, as (G, CK, B*L)."""
     chunk, channels = stop - start, img.shape[1]
-    cols = _WORKSPACE.get("cols", (channels, *geom.kernel, chunk, *geom.cols_hw), img.dtype)
+    cols = workspace("conv.cols", (channels, *geom.kernel, chunk, *geom.cols_hw), img.dtype)
     im2col(_padded(img, start, stop, geom), cols, *geom.stride, *geom.dilation)
     return cols.reshape(groups, -1, chunk * geom.cols_hw[0] * geom.cols_hw[1])
 
@@ -177,7 +115,7 @@ def _add_columns_into(cols, geom, out):
     if ph == pw == 0:  # a chunk of the batch along axis 0 is contiguous: add straight into it
         col2im(cols, out, *geom.stride, *geom.dilation)
         return
-    padded = _WORKSPACE.get("padded", (chunk, channels, height + 2 * ph, width + 2 * pw), out.dtype)
+    padded = workspace("conv.padded", (chunk, channels, height + 2 * ph, width + 2 * pw), out.dtype)
     col2im(cols, padded, *geom.stride, *geom.dilation)
     out[...] = padded[:, :, ph:ph + height, pw:pw + width]
 
@@ -186,7 +124,7 @@ def _to_channel_major(a, start, stop, groups):
     """Copy images ``a[start:stop]`` (B, G*Fo, OH, OW) into a workspace as (G, Fo, B*L)."""
     chunk, channels = stop - start, a.shape[1]
     length = a.shape[2] * a.shape[3]
-    buf = _WORKSPACE.get("channel_major", (channels, chunk, length), a.dtype)
+    buf = workspace("conv.channel_major", (channels, chunk, length), a.dtype)
     buf[...] = a[start:stop].reshape(chunk, channels, length).transpose(1, 0, 2)
     return buf.reshape(groups, channels // groups, chunk * length)
 
@@ -208,7 +146,7 @@ def _correlate(img, wmat, geom, out, bias=None):
     for start, stop in _column_chunks(img, geom, groups):
         chunk = stop - start
         cols = _columns(img, start, stop, geom, groups)
-        res = _WORKSPACE.get("channel_major", (groups, f_out, chunk * length), img.dtype)
+        res = workspace("conv.channel_major", (groups, f_out, chunk * length), img.dtype)
         for g in range(groups):
             np.matmul(wmat[g], cols[g], out=res[g])
         # Back from (F, B, L) to the images' (B, F, L), adding the bias on the way.
@@ -246,7 +184,7 @@ def _correlate_grads(src, wmat_t, geom, image_grad=None, image=None):
             for g in range(groups):
                 grad_t[g] += cols[g] @ src_t[g].T
         if image_grad is not None:
-            cols = _WORKSPACE.get("cols", (groups, ck, src_t.shape[2]), src.dtype)
+            cols = workspace("conv.cols", (groups, ck, src_t.shape[2]), src.dtype)
             for g in range(groups):
                 np.matmul(wmat_t[g], src_t[g], out=cols[g])
             _add_columns_into(cols, geom, image_grad[start:stop])
@@ -254,59 +192,38 @@ def _correlate_grads(src, wmat_t, geom, image_grad=None, image=None):
 
 
 # ------------------------------------------------------------------------ conv2d pair
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Forward pass of a 2-D convolution (cross-correlation, as in PyTorch).
 
     Parameters
     ----------
-    x : (N, C, H, W) floating ndarray
-    w : (F, C // groups, KH, KW), same dtype as ``x``
-    b : (F,) or None
+    x : (N, C, H, W) float32 or float64 ndarray
+    weight : (F, C // groups, KH, KW), same dtype as ``x``
+    bias : (F,) or None
     stride, padding, dilation : int or (int, int)
         Zero padding is added on both sides of each spatial axis.
     groups : int
         ``C`` and ``F`` must both be divisible by it; ``groups == C`` is a
         depthwise convolution.
 
+    The arguments are trusted (``conv2d`` and ``Conv2d`` check them).
+
     Returns
     -------
     out : (N, F, OH, OW), OH = (H + 2*ph - dh*(KH-1) - 1) // sh + 1 (same for OW)
     cache : tuple for ``conv2d_backward``
     """
-    fn = "conv2d"
-    x = check_image(fn, "x", x)
-    w = _check_params(fn, x, w, b, groups, "(F, C // groups, KH, KW)")
-    stride = as_pair(fn, "stride", stride, 1)
-    padding = as_pair(fn, "padding", padding, 0)
-    dilation = as_pair(fn, "dilation", dilation, 1)
-    n_img, channels, height, width = x.shape
-    n_filt, c_per_group, kh, kw = w.shape
-    if channels % groups or n_filt % groups:
-        raise ValueError(
-            f"{fn}: groups={groups} must divide both x's channels ({channels}) and "
-            f"the number of filters ({n_filt})"
-        )
-    if c_per_group * groups != channels:
-        raise ValueError(
-            f"{fn}: x has {channels} channels but weight {w.shape} with groups={groups} "
-            f"expects {c_per_group * groups}"
-        )
-    b = _check_bias(fn, b, n_filt)
-    span = [d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw))]
-    padded = [s + 2 * p for s, p in zip((height, width), padding)]
-    if span[0] > padded[0] or span[1] > padded[1]:
-        raise ValueError(
-            f"{fn}: (dilated) kernel {span[0]}x{span[1]} is larger than the padded input "
-            f"{padded[0]}x{padded[1]} (x shape {x.shape}, weight shape {w.shape}, padding {padding})"
-        )
+    x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
+    n_filt, _, kh, kw = weight.shape
     out_hw = tuple(
         conv_out_size(s, k, st, p, d)
-        for s, k, st, p, d in zip((height, width), (kh, kw), stride, padding, dilation)
+        for s, k, st, p, d in zip(x.shape[2:], (kh, kw), stride, padding, dilation)
     )
-    geom = Geometry((kh, kw), stride, padding, dilation, (height, width), out_hw)
-    out = np.empty((n_img, n_filt, *out_hw), x.dtype)
-    _correlate(x, w.reshape(groups, n_filt // groups, -1), geom, out, b)
-    return out, (x, w, b is not None, groups, geom)
+    geom = Geometry((kh, kw), stride, padding, dilation, x.shape[2:], out_hw)
+    out = np.empty((x.shape[0], n_filt, *out_hw), x.dtype)
+    _correlate(x, weight.reshape(groups, n_filt // groups, -1), geom, out, bias)
+    return out, (x, weight, bias is not None, groups, geom)
 
 
 def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
@@ -317,11 +234,11 @@ def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
     dout : (N, F, OH, OW) upstream gradient
     cache : from ``conv2d_forward``
     needs_grad : three bools
-        Which of (dx, dw, db) to compute; the others are returned as None.
+        Which of (dx, dweight, dbias) to compute; the others are returned as None.
 
     Returns
     -------
-    dx : (N, C, H, W), dw : (F, C // groups, KH, KW), db : (F,) or None without bias
+    dx : (N, C, H, W), dweight : (F, C // groups, KH, KW), dbias : (F,) or None without bias
     """
     x, w, has_bias, groups, geom = cache
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
@@ -338,15 +255,15 @@ def conv2d_backward(dout, cache, needs_grad=(True, True, True)):
 
 # -------------------------------------------------------------- conv_transpose2d pair
 def conv_transpose2d_forward(
-    x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1
+    x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1
 ):
     """Forward pass of a 2-D transposed convolution (the gradient of ``conv2d`` in its input).
 
     Parameters
     ----------
-    x : (N, C_in, H, W) floating ndarray
-    w : (C_in, C_out // groups, KH, KW), PyTorch's layout, same dtype as ``x``
-    b : (C_out,) or None
+    x : (N, C_in, H, W) float32 or float64 ndarray
+    weight : (C_in, C_out // groups, KH, KW), PyTorch's layout, same dtype as ``x``
+    bias : (C_out,) or None
     stride, padding, dilation : int or (int, int)
     output_padding : int or (int, int)
         Extra rows/columns added at the bottom/right of the output, to pick
@@ -354,50 +271,25 @@ def conv_transpose2d_forward(
         Must be smaller than the stride or the dilation (per axis).
     groups : int
 
+    The arguments are trusted (``conv_transpose2d`` and ``ConvTranspose2d`` check them).
+
     Returns
     -------
     out : (N, C_out, OH, OW), OH = (H-1)*sh - 2*ph + dh*(KH-1) + output_padding + 1
     cache : tuple for ``conv_transpose2d_backward``
     """
-    fn = "conv_transpose2d"
-    x = check_image(fn, "x", x)
-    w = _check_params(fn, x, w, b, groups, "(C_in, C_out // groups, KH, KW)")
-    stride = as_pair(fn, "stride", stride, 1)
-    padding = as_pair(fn, "padding", padding, 0)
-    output_padding = as_pair(fn, "output_padding", output_padding, 0)
-    dilation = as_pair(fn, "dilation", dilation, 1)
-    n_img, c_in, height, width = x.shape
-    c_in_w, c_out_per_group, kh, kw = w.shape
-    if c_in_w != c_in:
-        raise ValueError(f"{fn}: x has {c_in} channels but weight {w.shape} expects {c_in_w}")
-    if c_in % groups:
-        raise ValueError(f"{fn}: groups={groups} must divide x's channels ({c_in})")
-    for op, s, d in zip(output_padding, stride, dilation):
-        if op >= max(s, d):
-            raise ValueError(
-                f"{fn}: output_padding {output_padding} must be smaller than the stride "
-                f"{stride} or the dilation {dilation}"
-            )
-    n_out = c_out_per_group * groups
-    b = _check_bias(fn, b, n_out)
-    out_hw = tuple(
-        (s - 1) * st - 2 * p + d * (k - 1) + op + 1
-        for s, st, p, d, k, op in zip(
-            (height, width), stride, padding, dilation, (kh, kw), output_padding
-        )
-    )
-    if min(out_hw) < 1:
-        raise ValueError(
-            f"{fn}: padding {padding} leaves no output for x shape {x.shape} and weight shape "
-            f"{w.shape} (output would be {out_hw[0]}x{out_hw[1]})"
-        )
-    geom = Geometry((kh, kw), stride, padding, dilation, out_hw, (height, width))
-    out = np.empty((n_img, n_out, *out_hw), x.dtype)
-    wmat = w.reshape(groups, c_in // groups, -1)
+    x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
+    out_hw = _transposed_out_hw(x.shape, weight.shape, stride, padding, pair(output_padding),
+                                dilation)
+    c_in, c_out_per_group, kh, kw = weight.shape
+    geom = Geometry((kh, kw), stride, padding, dilation, out_hw, x.shape[2:])
+    out = np.empty((x.shape[0], c_out_per_group * groups, *out_hw), x.dtype)
+    wmat = weight.reshape(groups, c_in // groups, -1)
     _correlate_grads(x, wmat.transpose(0, 2, 1), geom, image_grad=out)
-    if b is not None:
-        out += b.reshape(1, -1, 1, 1)
-    return out, (x, w, b is not None, groups, geom)
+    if bias is not None:
+        out += bias.reshape(1, -1, 1, 1)
+    return out, (x, weight, bias is not None, groups, geom)
 
 
 def conv_transpose2d_backward(dout, cache, needs_grad=(True, True, True)):
@@ -407,11 +299,11 @@ def conv_transpose2d_backward(dout, cache, needs_grad=(True, True, True)):
     ----------
     dout : (N, C_out, OH, OW) upstream gradient
     cache : from ``conv_transpose2d_forward``
-    needs_grad : three bools, which of (dx, dw, db) to compute (others are None)
+    needs_grad : three bools, which of (dx, dweight, dbias) to compute (others are None)
 
     Returns
     -------
-    dx : (N, C_in, H, W), dw : (C_in, C_out // groups, KH, KW), db : (C_out,) or None
+    dx : (N, C_in, H, W), dweight : (C_in, C_out // groups, KH, KW), dbias : (C_out,) or None
     """
     x, w, has_bias, groups, geom = cache
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
@@ -427,44 +319,99 @@ def conv_transpose2d_backward(dout, cache, needs_grad=(True, True, True)):
     return dx, dw, db
 
 
-# ------------------------------------------------------------------ autograd wrappers
-class Conv2dFunction(mg.Function):
-    """Autograd wrapper of ``conv2d_forward``/``conv2d_backward``; inputs (x, w, b)."""
-
-    @staticmethod
-    def forward(ctx, x, w, b, stride=1, padding=0, dilation=1, groups=1):
-        out, ctx.cache = conv2d_forward(x, w, b, stride, padding, dilation, groups)
-        return out
-
-    @staticmethod
-    def backward(ctx, dout):
-        return conv2d_backward(dout, ctx.cache, ctx.needs_input_grad)
+def _transposed_out_hw(x_shape, w_shape, stride, padding, output_padding, dilation):
+    """(OH, OW) of a transposed convolution (PyTorch's formula)."""
+    return tuple(
+        (s - 1) * st - 2 * p + d * (k - 1) + op + 1
+        for s, st, p, d, k, op in zip(x_shape[2:], stride, padding, dilation, w_shape[2:],
+                                      output_padding)
+    )
 
 
-class ConvTranspose2dFunction(mg.Function):
-    """Autograd wrapper of ``conv_transpose2d_forward``/``_backward``; inputs (x, w, b)."""
+Conv2dFunction = mg.Function.from_pair(conv2d_forward, conv2d_backward)
+ConvTranspose2dFunction = mg.Function.from_pair(conv_transpose2d_forward, conv_transpose2d_backward)
 
-    @staticmethod
-    def forward(ctx, x, w, b, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
-        out, ctx.cache = conv_transpose2d_forward(
-            x, w, b, stride, padding, output_padding, dilation, groups
+
+# ------------------------------------------------------------------------- checks
+def _conv_options(func, stride, padding, dilation, groups):
+    """Check the hyper-parameters once; return them as keyword arguments of the pair."""
+    return dict(
+        stride=check_pair(func, "stride", stride, 1),
+        padding=check_pair(func, "padding", padding, 0),
+        dilation=check_pair(func, "dilation", dilation, 1),
+        groups=check_int(func, "groups", groups, low=1),
+    )
+
+
+def _transposed_options(func, stride, padding, output_padding, dilation, groups):
+    """``_conv_options`` plus ``output_padding``, which must be below the stride or the dilation."""
+    options = _conv_options(func, stride, padding, dilation, groups)
+    output_padding = check_pair(func, "output_padding", output_padding, 0)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, options["stride"], options["dilation"])):
+        raise ValueError(
+            f"{func}: output_padding must be smaller than the stride {options['stride']} "
+            f"or the dilation {options['dilation']}, got {output_padding}"
         )
-        return out
-
-    @staticmethod
-    def backward(ctx, dout):
-        return conv_transpose2d_backward(dout, ctx.cache, ctx.needs_input_grad)
+    return dict(options, output_padding=output_padding)
 
 
+def _check_operands(func, x, weight, bias, n_out, w_layout):
+    """x (N, C, H, W) and a 4-D weight of one float dtype; bias (n_out(weight),) or None."""
+    x = check_image(func, "x", x)
+    w = check_float_array(func, "weight", weight, ndim=4, layout=w_layout)
+    b = None if bias is None else check_float_array(func, "bias", bias)
+    check_same_dtype(func, x=x, weight=w, bias=b)
+    if b is not None and b.shape != (n_out(w),):
+        raise ValueError(f"{func}: bias must have shape ({n_out(w)},), got {b.shape}")
+    return x, w
+
+
+def _check_conv2d_inputs(func, x, weight, bias, stride, padding, dilation, groups):
+    """Raise unless x, weight and bias fit each other and the (checked) options."""
+    x, w = _check_operands(func, x, weight, bias, lambda w: w.shape[0], "(F, C // groups, KH, KW)")
+    channels, n_filt = x.shape[1], w.shape[0]
+    if channels % groups or n_filt % groups:
+        raise ValueError(
+            f"{func}: groups={groups} must divide both x's channels ({channels}) and "
+            f"the number of filters ({n_filt})"
+        )
+    if w.shape[1] * groups != channels:
+        raise ValueError(
+            f"{func}: x has {channels} channels but weight {w.shape} with groups={groups} "
+            f"expects {w.shape[1] * groups}"
+        )
+    check_window_fits(func, x.shape, w.shape[2:], padding, dilation, what="(dilated) ")
+
+
+def _check_conv_transpose2d_inputs(func, x, weight, bias, stride, padding, output_padding,
+                                   dilation, groups):
+    """Raise unless x, weight and bias fit each other and the (checked) options."""
+    x, w = _check_operands(func, x, weight, bias, lambda w: w.shape[1] * groups,
+                           "(C_in, C_out // groups, KH, KW)")
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(f"{func}: x has {x.shape[1]} channels but weight {w.shape} expects "
+                         f"{w.shape[0]}")
+    if x.shape[1] % groups:
+        raise ValueError(f"{func}: groups={groups} must divide x's channels ({x.shape[1]})")
+    out_hw = _transposed_out_hw(x.shape, w.shape, stride, padding, output_padding, dilation)
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{func}: padding {padding} leaves no output for x shape {x.shape} and weight shape "
+            f"{w.shape} (output would be {out_hw[0]}x{out_hw[1]})"
+        )
+
+
+# ---------------------------------------------------------------- Tensor functions
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution of Tensors, like ``torch.nn.functional.conv2d``.
 
     x : (N, C, H, W), weight : (F, C // groups, KH, KW), bias : (F,) or None
-    -> (N, F, OH, OW). See ``conv2d_forward`` for the arguments.
+    -> (N, F, OH, OW). See ``conv2d_forward`` for the arguments. An empty
+    batch (N = 0) gives an empty output and zero weight and bias gradients.
     """
-    return Conv2dFunction.apply(
-        x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups
-    )
+    options = _conv_options("conv2d", stride, padding, dilation, groups)
+    _check_conv2d_inputs("conv2d", x, weight, bias, **options)
+    return Conv2dFunction.apply(x, weight, bias, **options)
 
 
 def conv_transpose2d(
@@ -475,10 +422,10 @@ def conv_transpose2d(
     x : (N, C_in, H, W), weight : (C_in, C_out // groups, KH, KW), bias : (C_out,) or None
     -> (N, C_out, OH, OW). See ``conv_transpose2d_forward`` for the arguments.
     """
-    return ConvTranspose2dFunction.apply(
-        x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
-        dilation=dilation, groups=groups,
-    )
+    func = "conv_transpose2d"
+    options = _transposed_options(func, stride, padding, output_padding, dilation, groups)
+    _check_conv_transpose2d_inputs(func, x, weight, bias, **options)
+    return ConvTranspose2dFunction.apply(x, weight, bias, **options)
 
 
 # --------------------------------------------------------------------------- modules
@@ -489,34 +436,40 @@ def _uniform_init(rng, shape, fan_in, dtype):
 
 
 class _ConvNd(mg.Module):
-    """Shared constructor of ``Conv2d`` and ``ConvTranspose2d``."""
+    """Shared constructor of ``Conv2d`` and ``ConvTranspose2d``: checks every
+    hyper-parameter once, so ``forward`` only checks ``x``."""
 
-    def __init__(self, fn, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 groups, bias, rng, dtype, transposed):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 groups, bias, rng, dtype, transposed=False, output_padding=0):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
-        if not isinstance(groups, (int, np.integer)) or groups < 1:
-            raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+        func = type(self).__name__
+        in_channels = check_int(func, "in_channels", in_channels, low=1)
+        out_channels = check_int(func, "out_channels", out_channels, low=1)
+        if transposed:
+            self._options = _transposed_options(func, stride, padding, output_padding, dilation,
+                                                groups)
+        else:
+            self._options = _conv_options(func, stride, padding, dilation, groups)
+        groups = self._options["groups"]
         if in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"{fn}: groups={groups} must divide in_channels ({in_channels}) "
+                f"{func}: groups={groups} must divide in_channels ({in_channels}) "
                 f"and out_channels ({out_channels})"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = as_pair(fn, "kernel_size", kernel_size, 1)
-        self.stride = as_pair(fn, "stride", stride, 1)
-        self.padding = as_pair(fn, "padding", padding, 0)
-        self.dilation = as_pair(fn, "dilation", dilation, 1)
-        rng = np.random.default_rng(rng)
-        if transposed:
+        self.kernel_size = check_pair(func, "kernel_size", kernel_size, 1)
+        self.stride, self.padding = self._options["stride"], self._options["padding"]
+        self.dilation = self._options["dilation"]
+        rng = as_generator(func, "rng", rng)
+        dtype = check_float_dtype(func, "dtype", dtype)
+        if transposed:  # weight (C_in, C_out // groups, KH, KW)
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
         # PyTorch computes fan_in from weight.shape[1] in both layouts.
         fan_in = shape[1] * self.kernel_size[0] * self.kernel_size[1]
         self.weight = _uniform_init(rng, shape, fan_in, dtype)
+        bias = check_bool(func, "bias", bias)
         self.bias = _uniform_init(rng, (out_channels,), fan_in, dtype) if bias else None
 
     def extra_repr(self):
@@ -538,7 +491,7 @@ class Conv2d(_ConvNd):
     bias : bool
     rng : np.random.Generator, int or None
         Source of the initial weights (None: a fresh default generator).
-    dtype : float dtype of the parameters (float32 by default)
+    dtype : float32 or float64, dtype of the parameters (float32 by default)
 
     Attributes
     ----------
@@ -550,13 +503,13 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, rng=None, dtype=np.float32):
-        super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding,
-                         dilation, groups, bias, rng, dtype, transposed=False)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, rng, dtype)
 
     def forward(self, x):
         """x : (N, in_channels, H, W) -> (N, out_channels, OH, OW)."""
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+        _check_conv2d_inputs("Conv2d", x, self.weight, self.bias, **self._options)
+        return Conv2dFunction.apply(x, self.weight, self.bias, **self._options)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -569,7 +522,7 @@ class ConvTranspose2d(_ConvNd):
     groups : int
     bias : bool
     rng : np.random.Generator, int or None
-    dtype : float dtype of the parameters (float32 by default)
+    dtype : float32 or float64, dtype of the parameters (float32 by default)
 
     Attributes
     ----------
@@ -582,14 +535,15 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, rng=None,
                  dtype=np.float32):
-        super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride,
-                         padding, dilation, groups, bias, rng, dtype, transposed=True)
-        self.output_padding = as_pair("ConvTranspose2d", "output_padding", output_padding, 0)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, rng, dtype, transposed=True, output_padding=output_padding)
+        self.output_padding = self._options["output_padding"]
 
     def forward(self, x):
         """x : (N, in_channels, H, W) -> (N, out_channels, OH, OW)."""
-        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                self.output_padding, self.dilation, self.groups)
+        _check_conv_transpose2d_inputs("ConvTranspose2d", x, self.weight, self.bias,
+                                       **self._options)
+        return ConvTranspose2dFunction.apply(x, self.weight, self.bias, **self._options)
 
     def extra_repr(self):
         return super().extra_repr() + f", output_padding={self.output_padding}"

@@ -1,10 +1,14 @@
 """Inverted dropout: zero each element with probability ``p`` in training and
-scale the survivors by ``1 / (1 - p)``, so evaluation is the identity."""
+scale the survivors by ``1 / (1 - p)``, so evaluation is the identity.
+
+``dropout_forward``/``dropout_backward`` work on plain arrays and are the one
+implementation: the ``dropout`` function, the ``Dropout`` module and the
+attention weights' dropout all call them.
+"""
 import numpy as np
 
 from minigrad import Function, Module
-
-from ._validation import as_generator, require_float
+from minigrad.validation import as_generator, check_bool, check_float_array, check_number
 
 
 def dropout_forward(x, p, training, rng):
@@ -12,7 +16,7 @@ def dropout_forward(x, p, training, rng):
 
     Parameters
     ----------
-    x : any shape, float
+    x : any shape, float32 or float64
     p : float in [0, 1]
         Probability of zeroing an element.
     training : bool
@@ -22,11 +26,12 @@ def dropout_forward(x, p, training, rng):
 
     Returns
     -------
-    out : like x
+    out : like x, a new array (also for the identity: never an alias of x,
+        which a caller may overwrite)
     cache : the scaled keep-mask (like x), or None for the identity.
     """
     if not training or p == 0:
-        return x, None
+        return x.copy(), None
     if p == 1:
         mask = np.zeros_like(x)
     else:
@@ -40,22 +45,11 @@ def dropout_backward(dout, cache):
     return dout if cache is None else dout * cache
 
 
-class DropoutFunction(Function):
-    @staticmethod
-    def forward(ctx, x, p, training, rng):
-        out, ctx.cache = dropout_forward(x, p, training, rng)
-        # The identity returns x itself; copy so the output never aliases the input.
-        return out.copy() if out is x else out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return (dropout_backward(grad, ctx.cache),)
+DropoutFunction = Function.from_pair(dropout_forward, dropout_backward)
 
 
-def _check_p(fn, p):
-    if not 0 <= p <= 1:
-        raise ValueError(f"{fn}: p must be in [0, 1], got {p!r}")
-    return float(p)
+def _check_p(func, p):
+    return check_number(func, "p", p, low=0, high=1)
 
 
 def dropout(x, p=0.5, training=True, rng=None):
@@ -63,16 +57,16 @@ def dropout(x, p=0.5, training=True, rng=None):
 
     Parameters
     ----------
-    x : Tensor, any shape
+    x : Tensor, any shape, float32 or float64
     p : float in [0, 1]
     training : bool
         Identity when False.
     rng : np.random.Generator, int seed or None
         Pass a Generator (or seed) for reproducible masks.
     """
-    require_float("dropout", "x", x)
-    p = _check_p("dropout", p)
-    return DropoutFunction.apply(x, p=p, training=bool(training), rng=as_generator(rng))
+    check_float_array("dropout", "x", x)
+    p, training = _check_p("dropout", p), check_bool("dropout", "training", training)
+    return DropoutFunction.apply(x, p=p, training=training, rng=as_generator("dropout", "rng", rng))
 
 
 class Dropout(Module):
@@ -85,10 +79,11 @@ class Dropout(Module):
     def __init__(self, p=0.5, rng=None):
         super().__init__()
         self.p = _check_p("Dropout", p)
-        self.rng = as_generator(rng)
+        self.rng = as_generator("Dropout", "rng", rng)
 
     def forward(self, x):
-        return dropout(x, self.p, self.training, self.rng)
+        check_float_array("Dropout", "x", x)
+        return DropoutFunction.apply(x, p=self.p, training=self.training, rng=self.rng)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -2,61 +2,69 @@
 import numpy as np
 
 from minigrad import Function, Module, Parameter
+from minigrad.validation import (
+    as_generator,
+    check_float_array,
+    check_float_dtype,
+    check_int,
+    check_int_array,
+)
 
 from ._kernels import embedding as _k
-from ._validation import as_generator, require_float, require_int
 
 
-def embedding_forward(idx, weight):
+def embedding_forward(idx, weight, padding_idx=None):
     """Look up rows of ``weight``.
 
     Parameters
     ----------
     idx : (...) int indices in [0, V)
     weight : (V, D)
+    padding_idx : int in [0, V) or None
+        A row that gets no gradient (PyTorch's padding index).
 
     Returns
     -------
     out : (..., D)
     cache : for ``embedding_backward``
     """
-    return weight[idx], (idx, weight.shape)
+    return weight[idx], (idx, weight.shape, padding_idx)
 
 
-def embedding_backward(dout, cache, padding_idx=None):
-    """dweight (V, D): each index's upstream rows scatter-added into its row.
+def embedding_backward(dout, cache):
+    """Gradients of ``embedding_forward``: ``(None, dweight)``, none for the indices.
 
+    dweight (V, D): each index's upstream rows scatter-added into its row.
     Repeated indices accumulate; the ``padding_idx`` row (if any) gets no gradient.
     """
-    idx, shape = cache
+    idx, shape, padding_idx = cache
     flat = np.ascontiguousarray(idx, dtype=np.int64).reshape(-1)
     dweight = _k.scatter_add_rows(flat, np.ascontiguousarray(dout).reshape(flat.size, shape[1]), shape[0])
     if padding_idx is not None:
         dweight[padding_idx] = 0
-    return dweight
+    return None, dweight
 
 
-class EmbeddingFunction(Function):
-    @staticmethod
-    def forward(ctx, weight, idx, padding_idx):
-        out, ctx.cache = embedding_forward(idx, weight)
-        ctx.padding_idx = padding_idx
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return embedding_backward(grad, ctx.cache, ctx.padding_idx), None
+EmbeddingFunction = Function.from_pair(embedding_forward, embedding_backward)
 
 
-def _check_padding_idx(fn, padding_idx, num_embeddings):
+def _check_padding_idx(func, padding_idx, num_embeddings):
     """Normalise a negative ``padding_idx`` like PyTorch; validate the range."""
     if padding_idx is None:
         return None
-    if not -num_embeddings <= padding_idx < num_embeddings:
+    return check_int(func, "padding_idx", padding_idx, -num_embeddings, num_embeddings - 1) % num_embeddings
+
+
+def _check_inputs(func, idx, weight):
+    """The index array after checking it holds integers that are rows of the 2-D float ``weight``."""
+    ia = check_int_array(func, "idx", idx)
+    wa = check_float_array(func, "weight", weight, ndim=2, layout="(num_embeddings, dim)")
+    if ia.size and (ia.min() < 0 or ia.max() >= wa.shape[0]):
         raise ValueError(
-            f"{fn}: padding_idx must be in [-{num_embeddings}, {num_embeddings}), got {padding_idx}"
+            f"{func}: idx must be in [0, {wa.shape[0]}) for weight of shape {wa.shape}, "
+            f"got range [{ia.min()}, {ia.max()}]"
         )
-    return int(padding_idx) % num_embeddings
+    return ia
 
 
 def embedding(idx, weight, padding_idx=None):
@@ -64,16 +72,9 @@ def embedding(idx, weight, padding_idx=None):
 
     Like ``torch.nn.functional.embedding``: the ``padding_idx`` row gets no gradient.
     """
-    ia, wa = require_int("embedding", "idx", idx), require_float("embedding", "weight", weight)
-    if wa.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape {wa.shape}")
-    if ia.size and (ia.min() < 0 or ia.max() >= wa.shape[0]):
-        raise ValueError(
-            f"embedding: indices must be in [0, {wa.shape[0]}) for weight of shape {wa.shape}, "
-            f"got range [{ia.min()}, {ia.max()}]"
-        )
-    padding_idx = _check_padding_idx("embedding", padding_idx, wa.shape[0])
-    return EmbeddingFunction.apply(weight, ia, padding_idx=padding_idx)
+    ia = _check_inputs("embedding", idx, weight)
+    padding_idx = _check_padding_idx("embedding", padding_idx, weight.shape[0])
+    return EmbeddingFunction.apply(ia, weight, padding_idx=padding_idx)
 
 
 class Embedding(Module):
@@ -85,18 +86,20 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"Embedding: {name} must be a positive int, got {value!r}")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
-        self.padding_idx = _check_padding_idx("Embedding", padding_idx, num_embeddings)
-        weight = as_generator(rng).standard_normal((num_embeddings, embedding_dim)).astype(dtype)
+        func = type(self).__name__
+        self.num_embeddings = check_int(func, "num_embeddings", num_embeddings, low=1)
+        self.embedding_dim = check_int(func, "embedding_dim", embedding_dim, low=1)
+        self.padding_idx = _check_padding_idx(func, padding_idx, self.num_embeddings)
+        dtype = check_float_dtype(func, "dtype", dtype)
+        weight = as_generator(func, "rng", rng).standard_normal((num_embeddings, embedding_dim))
+        weight = weight.astype(dtype)
         if self.padding_idx is not None:
             weight[self.padding_idx] = 0
         self.weight = Parameter(weight)
 
     def forward(self, idx):
-        return embedding(idx, self.weight, self.padding_idx)
+        ia = _check_inputs(type(self).__name__, idx, self.weight)
+        return EmbeddingFunction.apply(ia, self.weight, padding_idx=self.padding_idx)
 
     def extra_repr(self):
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"

@@ -1,28 +1,34 @@
 """Normalisation layers: layer norm, batch norm (1-D and spatial), group norm.
 
 All three standardise groups of values, ``xhat = (x - mean) * inv_std``, and
-differ in which axes form a group and along which axis the affine ``gamma,
-beta`` runs. Layer and group norm share the row kernels of
+differ in which axes form a group and along which axis the affine ``weight,
+bias`` runs. Layer and group norm share the row kernels of
 ``layers._kernels.norm`` (a group is a row); batch norm has its own
 per-channel kernels.
+
+Activations are not scanned for NaN/inf: a NaN propagates to the output (as
+in PyTorch) and the training loop's non-finite guard reports it.
 """
 import numpy as np
 
 from minigrad import Function, Module, Parameter
+from minigrad.validation import (
+    check_bool, check_float_array, check_int, check_number, check_positive, check_same_dtype,
+)
 
 from ._kernels import norm as _kn
-from ._validation import require_finite, require_float
 
 
 # -------------------------------------------------------------- LayerNorm
-def layer_norm_forward(x, normalized_shape, weight, bias, eps=1e-5):
+def layer_norm_forward(x, weight, bias, normalized_shape, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` axes of ``x``.
 
     Parameters
     ----------
     x : (..., *normalized_shape)
     weight, bias : normalized_shape, or None (no affine)
-    eps : float
+    normalized_shape : tuple of int
+    eps : float > 0
 
     Returns
     -------
@@ -55,24 +61,32 @@ def _row_affine(weight, bias, shape, dtype):
             np.ascontiguousarray(bias, dtype=dtype).reshape(shape))
 
 
-class LayerNormFunction(Function):
-    @staticmethod
-    def forward(ctx, x, weight, bias, normalized_shape, eps):
-        out, ctx.cache = layer_norm_forward(x, normalized_shape, weight, bias, eps)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return layer_norm_backward(grad, ctx.cache)
+LayerNormFunction = Function.from_pair(layer_norm_forward, layer_norm_backward)
 
 
-def _as_shape(fn, normalized_shape):
-    if isinstance(normalized_shape, (int, np.integer)):
+def _as_shape(func, normalized_shape):
+    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape, bool):
         normalized_shape = (normalized_shape,)
-    shape = tuple(int(s) for s in normalized_shape)
-    if not shape or min(shape) <= 0:
-        raise ValueError(f"{fn}: normalized_shape must be positive ints, got {normalized_shape!r}")
-    return shape
+    if not isinstance(normalized_shape, (tuple, list)) or not normalized_shape:
+        raise TypeError(f"{func}: normalized_shape must be an int or a non-empty tuple of ints, "
+                        f"got {normalized_shape!r}")
+    return tuple(check_int(func, "normalized_shape", s, low=1) for s in normalized_shape)
+
+
+def _check_affine(func, x, weight, bias, shape):
+    """Check ``weight`` and ``bias`` (both ``shape``, or both None) against x."""
+    if (weight is None) != (bias is None):
+        raise ValueError(f"{func}: give both weight and bias or neither")
+    for name, value in (("weight", weight), ("bias", bias)):
+        array = None if value is None else check_float_array(func, name, value)
+        if array is not None and array.shape != shape:
+            raise ValueError(f"{func}: {name} must have shape {shape}, got {array.shape}")
+    check_same_dtype(func, x=x, weight=weight, bias=bias)
+
+
+def _check_ends_with(func, xa, shape):
+    if xa.ndim < len(shape) or xa.shape[xa.ndim - len(shape):] != shape:
+        raise ValueError(f"{func}: x must end with normalized_shape {shape}, got shape {xa.shape}")
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -81,26 +95,21 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
     Parameters
     ----------
-    x : Tensor (..., *normalized_shape)
+    x : Tensor (..., *normalized_shape), float32 or float64
     normalized_shape : int or tuple of int
+        The trailing axes normalised together.
     weight, bias : Tensor normalized_shape, or both None
-    eps : float
+        Affine map after normalising; x's dtype.
+    eps : float > 0
+        Added to the variance.
     """
-    xa = require_float("layer_norm", "x", x)
-    shape = _as_shape("layer_norm", normalized_shape)
-    if xa.shape[xa.ndim - len(shape):] != shape or xa.ndim < len(shape):
-        raise ValueError(
-            f"layer_norm: x must end with normalized_shape {shape}, got shape {xa.shape}"
-        )
-    if (weight is None) != (bias is None):
-        raise ValueError("layer_norm: give both weight and bias or neither")
-    if weight is not None:
-        for name, t in (("weight", weight), ("bias", bias)):
-            if require_float("layer_norm", name, t).shape != shape:
-                raise ValueError(
-                    f"layer_norm: {name} must have shape {shape}, got {t.shape}"
-                )
-    return LayerNormFunction.apply(x, weight, bias, normalized_shape=shape, eps=float(eps))
+    func = "layer_norm"
+    xa = check_float_array(func, "x", x)
+    shape = _as_shape(func, normalized_shape)
+    _check_ends_with(func, xa, shape)
+    _check_affine(func, x, weight, bias, shape)
+    eps = check_positive(func, "eps", eps)
+    return LayerNormFunction.apply(x, weight, bias, normalized_shape=shape, eps=eps)
 
 
 class LayerNorm(Module):
@@ -115,8 +124,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=np.float32):
         super().__init__()
         self.normalized_shape = _as_shape("LayerNorm", normalized_shape)
-        self.eps = float(eps)
-        self.elementwise_affine = bool(elementwise_affine)
+        self.eps = check_positive("LayerNorm", "eps", eps)
+        self.elementwise_affine = check_bool("LayerNorm", "elementwise_affine", elementwise_affine)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
@@ -124,7 +133,11 @@ class LayerNorm(Module):
             self.weight = self.bias = None
 
     def forward(self, x):
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        xa = check_float_array("LayerNorm", "x", x)
+        _check_ends_with("LayerNorm", xa, self.normalized_shape)
+        check_same_dtype("LayerNorm", weight=self.weight, x=xa)
+        return LayerNormFunction.apply(x, self.weight, self.bias,
+                                       normalized_shape=self.normalized_shape, eps=self.eps)
 
     def extra_repr(self):
         return (
@@ -134,35 +147,41 @@ class LayerNorm(Module):
 
 
 # -------------------------------------------------------------- BatchNorm
-def batch_norm_forward(x, gamma, beta, running_mean=None, running_var=None, training=True,
+def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
                        momentum=0.1, eps=1e-5):
     """Batch normalisation over every axis but the channel axis 1.
 
     Parameters
     ----------
     x : (N, C) or (N, C, L) or (N, C, H, W)
-    gamma, beta : (C,) or None (no affine: gamma = 1, beta = 0)
+    weight, bias : (C,) or None (no affine: weight = 1, bias = 0)
     running_mean, running_var : (C,) or None
         In training they are updated in place, PyTorch's way:
         ``running = (1 - momentum) * running + momentum * batch_stat``, with the
-        unbiased batch variance. In evaluation they normalise ``x``
-        (if None, evaluation also uses batch statistics).
+        unbiased batch variance (an empty batch leaves them alone). In
+        evaluation they normalise ``x`` (if None, evaluation also uses batch
+        statistics).
     training : bool
-    momentum : float
-    eps : float
+        Default False, as ``torch.nn.functional.batch_norm``: a call that does
+        not say so never changes the running statistics.
+    momentum : float in [0, 1]
+    eps : float > 0
 
     Returns
     -------
     out : like x
     cache : for ``batch_norm_backward``
     """
-    x3 = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
-    n_channels, count = x3.shape[1], x3.shape[0] * x3.shape[2]
+    n_channels = x.shape[1]
+    # Explicit sizes: reshape(-1) cannot infer a length for an empty batch.
+    x3 = np.ascontiguousarray(x).reshape(x.shape[0], n_channels, int(np.prod(x.shape[2:])))
+    count = x3.shape[0] * x3.shape[2]
     use_batch = training or running_mean is None
-    if use_batch:
+    if use_batch and count == 0:
+        # No values, no statistics: 0 and 1 keep the weight gradients (zero) finite.
+        mean, var = np.zeros(n_channels), np.ones(n_channels)
+    elif use_batch:
         mean, var = _kn.channel_stats(x3)
-        if not (np.isfinite(mean).all() and np.isfinite(var).all()):
-            raise ValueError("batch_norm: x contains NaN or inf")
         if training and running_mean is not None:
             unbiased = var * (count / (count - 1))
             running_mean *= 1 - momentum
@@ -172,26 +191,26 @@ def batch_norm_forward(x, gamma, beta, running_mean=None, running_var=None, trai
     else:
         mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
     inv_std = 1.0 / np.sqrt(var + eps)
-    g = np.ones(n_channels) if gamma is None else gamma.astype(np.float64)
-    shift = np.zeros(n_channels) if beta is None else beta.astype(np.float64)
+    g = np.ones(n_channels) if weight is None else weight.astype(np.float64)
+    shift = np.zeros(n_channels) if bias is None else bias.astype(np.float64)
     out = _kn.channel_combine(x3, x3, mean, np.zeros(n_channels), g * inv_std, shift)
-    return out.reshape(x.shape), (x3, mean, inv_std, g, use_batch, x.shape, gamma is not None)
+    return out.reshape(x.shape), (x3, mean, inv_std, g, use_batch, x.shape, weight is not None)
 
 
 def batch_norm_backward(dout, cache):
-    """Gradients ``(dx, dgamma, dbeta)`` of ``batch_norm_forward``.
+    """Gradients ``(dx, dweight, dbias)`` of ``batch_norm_forward``.
 
     With batch statistics, x also moves the mean and variance, giving
-    ``dx = gamma * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat))``
+    ``dx = weight * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat))``
     per channel; with running statistics only the first term remains.
-    dgamma, dbeta are None without affine.
+    dweight, dbias are None without affine.
     """
     x3, mean, inv_std, g, use_batch, shape, affine = cache
     d3 = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)
     s_dy, s_dyx = _kn.channel_grad_sums(d3, x3, mean)
     k = g * inv_std
-    if use_batch:
-        count = x3.shape[0] * x3.shape[2]
+    count = x3.shape[0] * x3.shape[2]
+    if use_batch and count:
         b, shift = -k * inv_std**2 * s_dyx / count, -k * s_dy / count
     else:
         b = shift = np.zeros_like(k)
@@ -201,57 +220,59 @@ def batch_norm_backward(dout, cache):
     return dx, (s_dyx * inv_std).astype(x3.dtype), s_dy.astype(x3.dtype)
 
 
-class BatchNormFunction(Function):
-    @staticmethod
-    def forward(ctx, x, gamma, beta, running_mean, running_var, training, momentum, eps):
-        out, ctx.cache = batch_norm_forward(
-            x, gamma, beta, running_mean, running_var, training, momentum, eps
-        )
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return batch_norm_backward(grad, ctx.cache)
+BatchNormFunction = Function.from_pair(batch_norm_forward, batch_norm_backward)
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False,
+def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
                momentum=0.1, eps=1e-5):
-    """Batch normalisation of a Tensor, like ``torch.nn.functional.batch_norm``.
+    """Batch normalisation of a Tensor, like ``torch.nn.functional.batch_norm``
+    (whose argument order differs: ours is data, weight, bias, then the rest).
 
     Parameters
     ----------
-    x : Tensor (N, C, *)
-    running_mean, running_var : ndarray (C,) or None
-        Updated in place when ``training``; used for normalising otherwise.
+    x : Tensor (N, C, *), float32 or float64
     weight, bias : Tensor (C,) or None
+        Per-channel affine map; x's dtype.
+    running_mean, running_var : ndarray (C,) or None
+        x's dtype. Updated in place when ``training``; used for normalising
+        otherwise.
     training : bool
-    momentum, eps : float
+        Default False (evaluation), as in PyTorch.
+    momentum : float in [0, 1]
+    eps : float > 0
     """
-    xa = require_float("batch_norm", "x", x)
+    func = "batch_norm"
+    xa = check_float_array(func, "x", x)
     if xa.ndim < 2:
-        raise ValueError(f"batch_norm: x must be at least 2-D (N, C, *), got shape {xa.shape}")
+        raise ValueError(f"{func}: x must be at least 2-D (N, C, *), got shape {xa.shape}")
     n_channels = xa.shape[1]
-    for name, value in (("running_mean", running_mean), ("running_var", running_var),
-                        ("weight", weight), ("bias", bias)):
-        if value is not None and require_float("batch_norm", name, value).shape != (n_channels,):
+    for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+        array = None if value is None else check_float_array(func, name, value)
+        if array is not None and array.shape != (n_channels,):
             raise ValueError(
-                f"batch_norm: {name} must have shape ({n_channels},) for x of shape {xa.shape}, "
-                f"got {value.shape}"
+                f"{func}: {name} must have shape ({n_channels},) for x of shape {xa.shape}, got {array.shape}"
             )
+    check_same_dtype(func, x=xa, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if (running_mean is None) != (running_var is None):
-        raise ValueError("batch_norm: give both running_mean and running_var or neither")
-    if running_mean is not None and not isinstance(running_mean, np.ndarray):
-        raise TypeError("batch_norm: running_mean and running_var must be ndarrays (updated in place)")
-    if training and xa.size // max(n_channels, 1) <= 1:
+        raise ValueError(f"{func}: give both running_mean and running_var or neither")
+    if running_mean is not None and not (isinstance(running_mean, np.ndarray)
+                                         and isinstance(running_var, np.ndarray)):
+        raise TypeError(f"{func}: running_mean and running_var must be ndarrays (updated in place)")
+    training = check_bool(func, "training", training)
+    momentum = check_number(func, "momentum", momentum, low=0, high=1)
+    eps = check_positive(func, "eps", eps)
+    _check_batch_size(func, xa, training)
+    return BatchNormFunction.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                                   training=training, momentum=momentum, eps=eps)
+
+
+def _check_batch_size(func, xa, training):
+    # One value per channel has no variance; an empty batch is fine (empty output).
+    if training and xa.size and xa.size // max(xa.shape[1], 1) <= 1:
         raise ValueError(
-            f"batch_norm: training needs more than one value per channel, got x of shape {xa.shape}"
+            f"{func}: training needs more than one value per channel, got x of shape {xa.shape}"
         )
-    if not (training or running_mean is None):
-        require_finite("batch_norm", "x", xa)
-    return BatchNormFunction.apply(
-        x, weight, bias, running_mean=running_mean, running_var=running_var,
-        training=bool(training), momentum=float(momentum), eps=float(eps),
-    )
 
 
 class _BatchNorm(Module):
@@ -264,12 +285,11 @@ class _BatchNorm(Module):
                  track_running_stats=True, dtype=np.float32):
         super().__init__()
         name = type(self).__name__
-        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
-            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.num_features = check_int(name, "num_features", num_features, low=1)
+        self.eps = check_positive(name, "eps", eps)
+        self.momentum = None if momentum is None else check_number(name, "momentum", momentum, low=0, high=1)
+        self.affine = check_bool(name, "affine", affine)
+        self.track_running_stats = check_bool(name, "track_running_stats", track_running_stats)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
             self.bias = Parameter(np.zeros(num_features, dtype=dtype))
@@ -283,20 +303,21 @@ class _BatchNorm(Module):
             self.running_mean = self.running_var = None
 
     def forward(self, x):
-        xa = require_float(type(self).__name__, "x", x)
+        name = type(self).__name__
+        xa = check_float_array(name, "x", x)
         if xa.ndim not in self._ndims or xa.shape[1] != self.num_features:
-            raise ValueError(
-                f"{type(self).__name__}: x must be {self._layout} with C={self.num_features}, "
-                f"got shape {xa.shape}"
-            )
+            raise ValueError(f"{name}: x must be {self._layout} with C={self.num_features}, got shape {xa.shape}")
+        check_same_dtype(name, weight=self.weight, running_mean=self.running_mean, x=xa)
+        training = self.training or not self.track_running_stats
+        _check_batch_size(name, xa, training)
         updating = self.training and self.track_running_stats
         tracked = self.num_batches_tracked + 1 if updating else None
         momentum = self.momentum
         if momentum is None:  # a cumulative moving average, as in PyTorch
             momentum = 1.0 / float(tracked) if updating else 0.0
-        out = batch_norm(
-            x, self.running_mean, self.running_var, self.weight, self.bias,
-            training=self.training or not self.track_running_stats, momentum=momentum, eps=self.eps,
+        out = BatchNormFunction.apply(
+            x, self.weight, self.bias, running_mean=self.running_mean, running_var=self.running_var,
+            training=training, momentum=momentum, eps=self.eps,
         )
         if updating:  # only once the batch was accepted
             self.num_batches_tracked = tracked
@@ -315,7 +336,8 @@ class BatchNorm1d(_BatchNorm):
 
     weight starts at ones and bias at zeros; buffers ``running_mean`` (zeros),
     ``running_var`` (ones) and ``num_batches_tracked`` as in PyTorch.
-    ``momentum=None`` gives a cumulative average of the batch statistics.
+    ``eps`` must be > 0, ``momentum`` in [0, 1] or None (a cumulative average
+    of the batch statistics).
     """
 
     _ndims = (2, 3)
@@ -331,13 +353,15 @@ class BatchNorm2d(_BatchNorm):
 
 
 # -------------------------------------------------------------- GroupNorm
-def group_norm_forward(x, num_groups, gamma, beta, eps=1e-5):
+def group_norm_forward(x, weight, bias, num_groups, eps=1e-5):
     """Normalise each of ``num_groups`` groups of channels per sample.
 
     Parameters
     ----------
     x : (N, C, *), C divisible by num_groups
-    gamma, beta : (C,) or None
+    weight, bias : (C,) or None
+    num_groups : int
+    eps : float > 0
 
     Returns
     -------
@@ -345,57 +369,63 @@ def group_norm_forward(x, num_groups, gamma, beta, eps=1e-5):
     cache : for ``group_norm_backward``
     """
     n, c = x.shape[:2]
-    rows = np.ascontiguousarray(x).reshape(n * num_groups, -1)
-    spatial = rows.shape[1] * num_groups // c
-    # Row (sample, group) g uses each of its channels' weight over L columns.
+    spatial = int(np.prod(x.shape[2:]))
+    # Explicit row length: reshape(-1) cannot infer it for an empty batch.
+    rows = np.ascontiguousarray(x).reshape(n * num_groups, c // num_groups * spatial)
+    # Row (sample, group) g uses each of its channels' weight over its spatial columns.
     expand = lambda v: np.repeat(v.reshape(num_groups, c // num_groups), spatial, axis=1)  # noqa: E731
-    if gamma is None:
+    if weight is None:
         w, b = _row_affine(None, None, (num_groups, rows.shape[1]), x.dtype)
     else:
-        w, b = expand(gamma.astype(x.dtype)), expand(beta.astype(x.dtype))
+        w, b = expand(weight.astype(x.dtype)), expand(bias.astype(x.dtype))
     out, mean, inv_std = _kn.rows_forward(rows, eps, w, b)
-    return out.reshape(x.shape), (rows, mean, inv_std, w, x.shape, gamma is not None)
+    return out.reshape(x.shape), (rows, mean, inv_std, w, x.shape, weight is not None)
 
 
 def group_norm_backward(dout, cache):
-    """Gradients ``(dx, dgamma, dbeta)`` of ``group_norm_forward`` (None without affine)."""
+    """Gradients ``(dx, dweight, dbias)`` of ``group_norm_forward`` (None without affine)."""
     rows, mean, inv_std, w, shape, affine = cache
     d2 = np.ascontiguousarray(dout, dtype=rows.dtype).reshape(rows.shape)
     dx, dw, db = _kn.rows_backward(d2, rows, mean, inv_std, w)
     if not affine:
         return dx.reshape(shape), None, None
-    # Sum each channel's L columns of the (G, C/G * L) weight gradients.
+    # Sum each channel's spatial columns of the (G, C/G * L) weight gradients.
     per_channel = lambda g: g.reshape(shape[1], -1).sum(axis=1).astype(rows.dtype)  # noqa: E731
     return dx.reshape(shape), per_channel(dw), per_channel(db)
 
 
-class GroupNormFunction(Function):
-    @staticmethod
-    def forward(ctx, x, gamma, beta, num_groups, eps):
-        out, ctx.cache = group_norm_forward(x, num_groups, gamma, beta, eps)
-        return out
+GroupNormFunction = Function.from_pair(group_norm_forward, group_norm_backward)
 
-    @staticmethod
-    def backward(ctx, grad):
-        return group_norm_backward(grad, ctx.cache)
+
+def _check_groups(func, num_groups, num_channels):
+    num_groups = check_int(func, "num_groups", num_groups, low=1)
+    if num_channels % num_groups:
+        raise ValueError(f"{func}: num_channels={num_channels} must be divisible by num_groups={num_groups}")
+    return num_groups
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
-    """Group normalisation of a Tensor (N, C, *), like ``torch.nn.functional.group_norm``."""
-    xa = require_float("group_norm", "x", x)
+    """Group normalisation of a Tensor, like ``torch.nn.functional.group_norm``.
+
+    Parameters
+    ----------
+    x : Tensor (N, C, *), float32 or float64
+    num_groups : int >= 1 dividing C
+    weight, bias : Tensor (C,) or both None; x's dtype
+    eps : float > 0
+    """
+    func = "group_norm"
+    xa = check_float_array(func, "x", x)
     if xa.ndim < 2:
-        raise ValueError(f"group_norm: x must be at least 2-D (N, C, *), got shape {xa.shape}")
-    if num_groups <= 0 or xa.shape[1] % num_groups:
+        raise ValueError(f"{func}: x must be at least 2-D (N, C, *), got shape {xa.shape}")
+    num_groups = check_int(func, "num_groups", num_groups, low=1)
+    if xa.shape[1] % num_groups:
         raise ValueError(
-            f"group_norm: C={xa.shape[1]} (x of shape {xa.shape}) must be divisible by "
-            f"num_groups={num_groups}"
+            f"{func}: C={xa.shape[1]} (x of shape {xa.shape}) must be divisible by num_groups={num_groups}"
         )
-    for name, value in (("weight", weight), ("bias", bias)):
-        if value is not None and require_float("group_norm", name, value).shape != (xa.shape[1],):
-            raise ValueError(f"group_norm: {name} must have shape ({xa.shape[1]},), got {value.shape}")
-    if (weight is None) != (bias is None):
-        raise ValueError("group_norm: give both weight and bias or neither")
-    return GroupNormFunction.apply(x, weight, bias, num_groups=int(num_groups), eps=float(eps))
+    _check_affine(func, x, weight, bias, (xa.shape[1],))
+    eps = check_positive(func, "eps", eps)
+    return GroupNormFunction.apply(x, weight, bias, num_groups=num_groups, eps=eps)
 
 
 class GroupNorm(Module):
@@ -406,12 +436,10 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float32):
         super().__init__()
-        if num_groups <= 0 or num_channels % num_groups:
-            raise ValueError(
-                f"GroupNorm: num_channels={num_channels} must be divisible by num_groups={num_groups}"
-            )
-        self.num_groups, self.num_channels, self.eps = int(num_groups), int(num_channels), float(eps)
-        self.affine = bool(affine)
+        self.num_channels = check_int("GroupNorm", "num_channels", num_channels, low=1)
+        self.num_groups = _check_groups("GroupNorm", num_groups, self.num_channels)
+        self.eps = check_positive("GroupNorm", "eps", eps)
+        self.affine = check_bool("GroupNorm", "affine", affine)
         if affine:
             self.weight = Parameter(np.ones(num_channels, dtype=dtype))
             self.bias = Parameter(np.zeros(num_channels, dtype=dtype))
@@ -419,12 +447,13 @@ class GroupNorm(Module):
             self.weight = self.bias = None
 
     def forward(self, x):
-        xa = require_float("GroupNorm", "x", x)
+        xa = check_float_array("GroupNorm", "x", x)
         if xa.ndim < 2 or xa.shape[1] != self.num_channels:
             raise ValueError(
                 f"GroupNorm: x must be (N, C, *) with C={self.num_channels}, got shape {xa.shape}"
             )
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+        check_same_dtype("GroupNorm", weight=self.weight, x=xa)
+        return GroupNormFunction.apply(x, self.weight, self.bias, num_groups=self.num_groups, eps=self.eps)
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

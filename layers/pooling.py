@@ -10,28 +10,16 @@ import numpy as np
 
 import minigrad as mg
 
+from ._geometry import check_image, check_pair, check_window_fits, conv_out_size, pair
 from ._kernels import pooling as K
-from .conv import as_pair, check_image
 
 
-def _pool_geometry(fn, x, kernel_size, stride, padding):
-    """Validate the arguments; return ``(x, kernel, stride, padding, out_hw)`` with pairs."""
-    x = check_image(fn, "x", x)
-    kernel = as_pair(fn, "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else as_pair(fn, "stride", stride, 1)
-    padding = as_pair(fn, "padding", padding, 0)
-    if any(2 * p > k for p, k in zip(padding, kernel)):
-        raise ValueError(
-            f"{fn}: padding {padding} must be at most half of kernel_size {kernel}"
-        )
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    if any(k > s for k, s in zip(kernel, padded)):
-        raise ValueError(
-            f"{fn}: kernel {kernel[0]}x{kernel[1]} is larger than the padded input "
-            f"{padded[0]}x{padded[1]} (x shape {x.shape}, padding {padding})"
-        )
-    out_hw = tuple((s - k) // st + 1 for s, k, st in zip(padded, kernel, stride))
-    return x, kernel, stride, padding, out_hw
+def _geometry(x_shape, kernel_size, stride, padding):
+    """``(kernel, stride, padding, out_hw)`` as pairs, for arguments already checked."""
+    kernel, padding = pair(kernel_size), pair(padding)
+    stride = kernel if stride is None else pair(stride)
+    out_hw = tuple(conv_out_size(s, k, st, p) for s, k, st, p in zip(x_shape[2:], kernel, stride, padding))
+    return kernel, stride, padding, out_hw
 
 
 # ----------------------------------------------------------------------- max pooling
@@ -40,11 +28,13 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
 
     Parameters
     ----------
-    x : (N, C, H, W) floating ndarray
+    x : (N, C, H, W) float32 or float64 ndarray
     kernel_size : int or (int, int)
     stride : int, (int, int) or None (defaults to ``kernel_size``)
     padding : int or (int, int)
         Implicit -inf padding, at most half the kernel size.
+
+    The arguments are trusted (``max_pool2d`` and ``MaxPool2d`` check them).
 
     Returns
     -------
@@ -53,7 +43,8 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
         window's flat index into its (H, W) plane, and is_2x2 whether the
         2x2 / stride 2 / no padding kernels ran
     """
-    x, kernel, stride, padding, out_hw = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    x = np.ascontiguousarray(x)
+    kernel, stride, padding, out_hw = _geometry(x.shape, kernel_size, stride, padding)
     out = np.empty((*x.shape[:2], *out_hw), x.dtype)
     argmax = np.empty(out.shape, np.int32)
     # The common 2x2 / stride 2 pool has kernels of its own, ~7x faster (fwd + bwd).
@@ -86,7 +77,8 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
     out : (N, C, OH, OW)
     cache : (x shape, kernel, stride, padding)
     """
-    x, kernel, stride, padding, out_hw = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
+    x = np.ascontiguousarray(x)
+    kernel, stride, padding, out_hw = _geometry(x.shape, kernel_size, stride, padding)
     out = np.empty((*x.shape[:2], *out_hw), x.dtype)
     K.avg_pool_forward(x, out, *kernel, *stride, *padding)
     return out, (x.shape, kernel, stride, padding)
@@ -107,7 +99,6 @@ def global_avg_pool2d_forward(x):
 
     Same result as ``torch.nn.AdaptiveAvgPool2d(1)``.
     """
-    x = check_image("global_avg_pool2d", "x", x)
     return x.mean(axis=(2, 3), keepdims=True), x.shape
 
 
@@ -117,69 +108,63 @@ def global_avg_pool2d_backward(dout, cache):
     return np.broadcast_to(dout / (height * width), cache).copy()
 
 
-# ------------------------------------------------------------------ autograd wrappers
-class MaxPool2dFunction(mg.Function):
-    """Autograd wrapper of ``max_pool2d_forward``/``max_pool2d_backward``."""
-
-    @staticmethod
-    def forward(ctx, x, kernel_size=2, stride=None, padding=0):
-        out, ctx.cache = max_pool2d_forward(x, kernel_size, stride, padding)
-        return out
-
-    @staticmethod
-    def backward(ctx, dout):
-        return (max_pool2d_backward(dout, ctx.cache),)
+MaxPool2dFunction = mg.Function.from_pair(max_pool2d_forward, max_pool2d_backward)
+AvgPool2dFunction = mg.Function.from_pair(avg_pool2d_forward, avg_pool2d_backward)
+GlobalAvgPool2dFunction = mg.Function.from_pair(global_avg_pool2d_forward, global_avg_pool2d_backward)
 
 
-class AvgPool2dFunction(mg.Function):
-    """Autograd wrapper of ``avg_pool2d_forward``/``avg_pool2d_backward``."""
-
-    @staticmethod
-    def forward(ctx, x, kernel_size=2, stride=None, padding=0):
-        out, ctx.cache = avg_pool2d_forward(x, kernel_size, stride, padding)
-        return out
-
-    @staticmethod
-    def backward(ctx, dout):
-        return (avg_pool2d_backward(dout, ctx.cache),)
+# ------------------------------------------------------------------------- checks
+def _pool_options(func, kernel_size, stride, padding):
+    """Check the hyper-parameters once; return them as pairs, keyword arguments of the pairs."""
+    kernel = check_pair(func, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else check_pair(func, "stride", stride, 1)
+    padding = check_pair(func, "padding", padding, 0)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{func}: padding must be at most half of kernel_size {kernel}, got {padding}")
+    return dict(kernel_size=kernel, stride=stride, padding=padding)
 
 
-class GlobalAvgPool2dFunction(mg.Function):
-    """Autograd wrapper of ``global_avg_pool2d_forward``/``_backward``."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out, ctx.cache = global_avg_pool2d_forward(x)
-        return out
-
-    @staticmethod
-    def backward(ctx, dout):
-        return (global_avg_pool2d_backward(dout, ctx.cache),)
+def _check_input(func, x, kernel_size, stride, padding):
+    """Raise unless ``x`` is a float (N, C, H, W) array the (checked) window fits in."""
+    check_window_fits(func, check_image(func, "x", x).shape, kernel_size, padding)
 
 
+# ---------------------------------------------------------------- Tensor functions
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Max pooling of a Tensor, like ``torch.nn.functional.max_pool2d``: (N, C, H, W) -> (N, C, OH, OW)."""
-    return MaxPool2dFunction.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+    options = _pool_options("max_pool2d", kernel_size, stride, padding)
+    _check_input("max_pool2d", x, **options)
+    return MaxPool2dFunction.apply(x, **options)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling of a Tensor, like ``torch.nn.functional.avg_pool2d``: (N, C, H, W) -> (N, C, OH, OW)."""
-    return AvgPool2dFunction.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+    options = _pool_options("avg_pool2d", kernel_size, stride, padding)
+    _check_input("avg_pool2d", x, **options)
+    return AvgPool2dFunction.apply(x, **options)
 
 
 def global_avg_pool2d(x):
     """Spatial mean of a Tensor: (N, C, H, W) -> (N, C, 1, 1)."""
+    check_image("global_avg_pool2d", "x", x)
     return GlobalAvgPool2dFunction.apply(x)
 
 
 # --------------------------------------------------------------------------- modules
 class _Pool2d(mg.Module):
+    """Checks the window once in the constructor; ``forward`` checks only ``x``."""
+
+    function = None  # the Function of the subclass
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        name = type(self).__name__
-        self.kernel_size = as_pair(name, "kernel_size", kernel_size, 1)
-        self.stride = self.kernel_size if stride is None else as_pair(name, "stride", stride, 1)
-        self.padding = as_pair(name, "padding", padding, 0)
+        self._options = _pool_options(type(self).__name__, kernel_size, stride, padding)
+        self.kernel_size, self.stride, self.padding = self._options.values()
+
+    def forward(self, x):
+        """x : (N, C, H, W) -> (N, C, OH, OW)."""
+        _check_input(type(self).__name__, x, **self._options)
+        return self.function.apply(x, **self._options)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -195,9 +180,7 @@ class MaxPool2d(_Pool2d):
     padding : int or (int, int), at most half the kernel size
     """
 
-    def forward(self, x):
-        """x : (N, C, H, W) -> (N, C, OH, OW)."""
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+    function = MaxPool2dFunction
 
 
 class AvgPool2d(_Pool2d):
@@ -210,13 +193,12 @@ class AvgPool2d(_Pool2d):
     padding : int or (int, int), at most half the kernel size
     """
 
-    def forward(self, x):
-        """x : (N, C, H, W) -> (N, C, OH, OW)."""
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+    function = AvgPool2dFunction
 
 
 class GlobalAvgPool2d(mg.Module):
     """Global average pooling, like ``torch.nn.AdaptiveAvgPool2d(1)``: (N, C, H, W) -> (N, C, 1, 1)."""
 
     def forward(self, x):
-        return global_avg_pool2d(x)
+        check_image("GlobalAvgPool2d", "x", x)
+        return GlobalAvgPool2dFunction.apply(x)

@@ -1,8 +1,8 @@
 """Recurrent layers: vanilla (tanh) RNN, LSTM, GRU and the temporal affine map.
 
 Layouts follow PyTorch with ``batch_first=True``: sequences are ``(N, T, D)``,
-hidden states ``(N, H)``, and each layer's weights are ``w_ih (G*H, D)``,
-``w_hh (G*H, H)``, ``b_ih (G*H,)``, ``b_hh (G*H,)`` with ``G`` gates stacked
+hidden states ``(N, H)``, and each layer's weights are ``weight_ih (G*H, D)``,
+``weight_hh (G*H, H)``, ``bias_ih (G*H,)``, ``bias_hh (G*H,)`` with ``G`` gates stacked
 in PyTorch's order (LSTM ``i, f, g, o``; GRU ``r, z, n``), so parameters copy
 one-to-one between a ``torch.nn.LSTM`` and ours.
 
@@ -14,48 +14,33 @@ step. Between those GEMMs, the LSTM and GRU gate math runs in fused Numba
 kernels (``layers._kernels.recurrent``). Internally everything is stored
 time-major, ``(T, N, ...)``, so each step's slice is contiguous.
 
-A single step is a sequence of length one: the ``*_step_*`` functions call
-the sequence functions, so there is one implementation to trust.
+Each pair returns every hidden state and the final state(s) as one tuple
+``out`` and its backward takes the matching tuple of gradients (None, or
+zeros, for an unused one). A single step is a sequence of length one: the
+``*_step_forward`` functions call the sequence functions, so there is one
+implementation to trust (their cache is the sequence's, for its backward).
 """
 import math
-import threading
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import Function, Module, Parameter
 
+from minigrad.validation import as_generator, check_bool, check_float_array, check_int, check_same_dtype
+
 from ._kernels import recurrent as kernels
-from ._validation import as_generator, require_float, require_ndim, require_positive
+from ._workspace import workspace
 from .affine import Linear, affine_backward, affine_forward, linear
 
 # --------------------------------------------------------------- shared parts
+# The largest temporaries, all (T, N, G*H), come from the per-thread
+# workspace: a forward's input projections and a backward's gate gradients
+# never live at the same time, so they share the slot "recurrent.steps"
+# (GRU's second gradient array takes "recurrent.steps2").
 
 
-_scratch = threading.local()
-
-
-def _workspace(shape, dtype, copies=1):
-    """``copies`` scratch arrays of ``shape`` for temporaries that die inside one call.
-
-    Fresh multi-megabyte arrays cost page faults on every call on these
-    machines (a third of an LSTM's forward time, measured). The input
-    projections of a forward pass and the gate gradients of a backward pass,
-    all (T, N, G*H), are the largest temporaries and are dead when the call
-    returns, so one per-thread buffer (grown as needed, then kept) serves
-    every call. Never hand a workspace array to a cache or a caller.
-    """
-    dtype = np.dtype(dtype)
-    count = math.prod(shape)
-    nbytes = count * dtype.itemsize * copies
-    buffer = getattr(_scratch, "buffer", None)
-    if buffer is None or buffer.nbytes < nbytes:
-        buffer = _scratch.buffer = np.empty(nbytes, np.uint8)
-    flat = buffer[:nbytes].view(dtype)
-    return [flat[k * count:(k + 1) * count].reshape(shape) for k in range(copies)]
-
-
-def _project_inputs(x, w_ih, bias):
+def _project_inputs(x, weight_ih, bias):
     """Time-major input and its projection for every step at once.
 
     x : (N, T, D) -> x_tm : (T, N, D) contiguous, xproj : (T, N, G*H).
@@ -64,17 +49,17 @@ def _project_inputs(x, w_ih, bias):
     """
     n, t, d = x.shape
     x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
-    (xproj,) = _workspace((t * n, w_ih.shape[0]), x.dtype)
-    np.matmul(x_tm.reshape(t * n, d), w_ih.T, out=xproj)
+    xproj = workspace("recurrent.steps", (t * n, weight_ih.shape[0]), x.dtype)
+    np.matmul(x_tm.reshape(t * n, d), weight_ih.T, out=xproj)
     if bias is not None:
         xproj += bias
-    return x_tm, xproj.reshape(t, n, -1)
+    return x_tm, xproj.reshape(t, n, weight_ih.shape[0])
 
 
-def _sum_biases(b_ih, b_hh):
-    if b_ih is None:
-        return b_hh
-    return b_ih if b_hh is None else b_ih + b_hh
+def _sum_biases(bias_ih, bias_hh):
+    if bias_ih is None:
+        return bias_hh
+    return bias_ih if bias_hh is None else bias_ih + bias_hh
 
 
 def _states(n_steps, h0, shape_nh, dtype):
@@ -89,19 +74,21 @@ def _batch_major(a_tm):
     return np.ascontiguousarray(np.swapaxes(a_tm, 0, 1))
 
 
-def _parameter_grads(dxproj, dhproj, x_tm, h_prev_tm, w_ih, w_hh, has_bias):
+def _parameter_grads(dxproj, dhproj, x_tm, h_prev_tm, weight_ih, weight_hh, has_bias):
     """The GEMMs that close every recurrent backward pass, over all steps at once.
 
     dxproj, dhproj : (T, N, G*H) gradients of the input and hidden projections
     (the same array for RNN and LSTM); x_tm : (T, N, D); h_prev_tm : (T, N, H).
-    Returns ``dx (N, T, D), dw_ih, dw_hh, db_ih, db_hh`` (biases None if absent).
+    Returns ``dx (N, T, D), dweight_ih, dweight_hh, dbias_ih, dbias_hh``
+    (biases None if absent). Shapes are spelled out: an empty batch (N = 0)
+    leaves reshape nothing to infer from.
     """
     t, n, g = dxproj.shape
     dxp = dxproj.reshape(t * n, g)
     dhp = dhproj.reshape(t * n, g)
-    dx = _batch_major((dxp @ w_ih).reshape(t, n, -1))
-    dw_ih = dxp.T @ x_tm.reshape(t * n, -1)
-    dw_hh = dhp.T @ h_prev_tm.reshape(t * n, -1)
+    dx = _batch_major((dxp @ weight_ih).reshape(t, n, weight_ih.shape[1]))
+    dw_ih = dxp.T @ x_tm.reshape(t * n, x_tm.shape[2])
+    dw_hh = dhp.T @ h_prev_tm.reshape(t * n, h_prev_tm.shape[2])
     if not has_bias:
         return dx, dw_ih, dw_hh, None, None
     db_ih = dxp.sum(axis=0)
@@ -116,168 +103,162 @@ def _initial_grad(d_last, shape, dtype):
 # ------------------------------------------------------------- vanilla RNN
 
 
-def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
-    """Run a tanh RNN over a whole sequence: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """Run a tanh RNN over a whole sequence:
+    ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
 
     Parameters
     ----------
-    x : (N, T, D)
+    x : (N, T, D), T >= 1
     h0 : (N, H) or None
         Initial hidden state; None means zeros.
-    w_ih : (H, D)
-    w_hh : (H, H)
-    b_ih, b_hh : (H,) or None
+    weight_ih : (H, D)
+    weight_hh : (H, H)
+    bias_ih, bias_hh : (H,) or None
 
     Returns
     -------
-    hs : (N, T, H)
-        Every hidden state; ``hs[:, -1]`` is the last.
+    (hs, h_last) : (N, T, H), (N, H)
+        Every hidden state, and the last one on its own.
     cache : tuple
         For ``rnn_backward``.
     """
     n, t, _ = x.shape
-    hidden = w_hh.shape[1]
-    x_tm, xproj = _project_inputs(x, w_ih, _sum_biases(b_ih, b_hh))
+    hidden = weight_hh.shape[1]
+    x_tm, xproj = _project_inputs(x, weight_ih, _sum_biases(bias_ih, bias_hh))
     hs = _states(t, h0, (n, hidden), x.dtype)
     for step in range(t):
         a = xproj[step]
-        a += hs[step] @ w_hh.T
+        a += hs[step] @ weight_hh.T
         np.tanh(a, out=hs[step + 1])
-    cache = (x_tm, hs, w_ih, w_hh, b_ih is not None or b_hh is not None)
-    return _batch_major(hs[1:]), cache
+    cache = (x_tm, hs, weight_ih, weight_hh, bias_ih is not None or bias_hh is not None)
+    return (_batch_major(hs[1:]), hs[t].copy()), cache
 
 
-def rnn_backward(dhs, cache, dh_last=None):
+def rnn_backward(dout, cache):
     """Backward of ``rnn_forward``.
 
     Parameters
     ----------
-    dhs : (N, T, H)
-        Upstream gradient of every hidden state.
+    dout : (dhs (N, T, H), dh_last (N, H) or None)
+        Upstream gradients of every hidden state and of the last one.
     cache : from ``rnn_forward``
-    dh_last : (N, H) or None
-        Extra upstream gradient of the last hidden state (when it is used
-        on its own as well as inside ``hs``).
 
     Returns
     -------
-    dx : (N, T, D), dh0 : (N, H), dw_ih : (H, D), dw_hh : (H, H),
-    db_ih, db_hh : (H,) or None (None when the forward had no biases).
+    dx : (N, T, D), dh0 : (N, H), dweight_ih : (H, D), dweight_hh : (H, H),
+    dbias_ih, dbias_hh : (H,) or None (None when the forward had no biases).
     """
-    x_tm, hs, w_ih, w_hh, has_bias = cache
+    dhs, dh_last = dout
+    x_tm, hs, weight_ih, weight_hh, has_bias = cache
     t = x_tm.shape[0]
     dhs_tm = np.swapaxes(dhs, 0, 1)
-    (da,) = _workspace(hs[1:].shape, hs.dtype)
+    da = workspace("recurrent.steps", hs[1:].shape, hs.dtype)
     dh = _initial_grad(dh_last, hs.shape[1:], hs.dtype)
     for step in range(t - 1, -1, -1):
         h = hs[step + 1]
         dh += dhs_tm[step]
         np.multiply(dh, 1 - h * h, out=da[step])
-        dh = da[step] @ w_hh
-    dx, dw_ih, dw_hh, db_ih, db_hh = _parameter_grads(da, da, x_tm, hs[:-1], w_ih, w_hh, has_bias)
+        dh = da[step] @ weight_hh
+    dx, dw_ih, dw_hh, db_ih, db_hh = _parameter_grads(da, da, x_tm, hs[:-1], weight_ih, weight_hh, has_bias)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
-def rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One tanh RNN step. x : (N, D), h_prev : (N, H) -> h : (N, H), cache."""
-    hs, cache = rnn_forward(x[:, None], h_prev, w_ih, w_hh, b_ih, b_hh)
-    return hs[:, 0], cache
+def rnn_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One tanh RNN step. x : (N, D), h_prev : (N, H) -> h : (N, H), cache.
 
-
-def rnn_step_backward(dh, cache):
-    """Backward of ``rnn_step_forward``: returns ``dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh``."""
-    dx, *rest = rnn_backward(dh[:, None], cache)
-    return (dx[:, 0], *rest)
+    The cache is that of a one-step ``rnn_forward``: ``rnn_backward`` with
+    ``dout = (dh[:, None], None)`` gives the step's gradients.
+    """
+    (_, h), cache = rnn_forward(x[:, None], h_prev, weight_ih, weight_hh, bias_ih, bias_hh)
+    return h, cache
 
 
 # -------------------------------------------------------------------- LSTM
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """Run an LSTM over a whole sequence (PyTorch's equations and gate order i, f, g, o).
 
     Parameters
     ----------
-    x : (N, T, D)
+    x : (N, T, D), T >= 1
     h0, c0 : (N, H) or None
         Initial hidden and cell states; None means zeros.
-    w_ih : (4H, D)
-    w_hh : (4H, H)
-    b_ih, b_hh : (4H,) or None
+    weight_ih : (4H, D)
+    weight_hh : (4H, H)
+    bias_ih, bias_hh : (4H,) or None
 
     Returns
     -------
-    (hs, c_last) : (N, T, H), (N, H)
-        Every hidden state and the final cell state.
+    (hs, h_last, c_last) : (N, T, H), (N, H), (N, H)
+        Every hidden state, the last one, and the final cell state.
     cache : tuple
         For ``lstm_backward``.
     """
     n, t, _ = x.shape
-    hidden = w_hh.shape[1]
-    x_tm, xproj = _project_inputs(x, w_ih, _sum_biases(b_ih, b_hh))
+    hidden = weight_hh.shape[1]
+    x_tm, xproj = _project_inputs(x, weight_ih, _sum_biases(bias_ih, bias_hh))
     hs = _states(t, h0, (n, hidden), x.dtype)
     cs = _states(t, c0, (n, hidden), x.dtype)
     gates = np.empty_like(xproj)
     tanh_c = np.empty((t, n, hidden), dtype=x.dtype)
     hproj = np.empty((n, 4 * hidden), dtype=x.dtype)
     for step in range(t):
-        np.matmul(hs[step], w_hh.T, out=hproj)
+        np.matmul(hs[step], weight_hh.T, out=hproj)
         kernels.lstm_gates_forward(
             xproj[step], hproj, cs[step], gates[step], cs[step + 1], tanh_c[step], hs[step + 1]
         )
-    cache = (x_tm, hs, cs, gates, tanh_c, w_ih, w_hh, b_ih is not None or b_hh is not None)
-    return (_batch_major(hs[1:]), cs[t].copy()), cache
+    cache = (x_tm, hs, cs, gates, tanh_c, weight_ih, weight_hh, bias_ih is not None or bias_hh is not None)
+    return (_batch_major(hs[1:]), hs[t].copy(), cs[t].copy()), cache
 
 
-def lstm_backward(dhs, cache, dh_last=None, dc_last=None):
+def lstm_backward(dout, cache):
     """Backward of ``lstm_forward``.
 
     Parameters
     ----------
-    dhs : (N, T, H)
-        Upstream gradient of every hidden state.
+    dout : (dhs (N, T, H), dh_last (N, H) or None, dc_last (N, H) or None)
+        Upstream gradients of every hidden state, of the last one and of the
+        final cell state.
     cache : from ``lstm_forward``
-    dh_last, dc_last : (N, H) or None
-        Extra upstream gradients of the last hidden state and of the final
-        cell state.
 
     Returns
     -------
-    dx : (N, T, D), dh0 : (N, H), dc0 : (N, H), dw_ih : (4H, D),
-    dw_hh : (4H, H), db_ih, db_hh : (4H,) or None.
+    dx : (N, T, D), dh0 : (N, H), dc0 : (N, H), dweight_ih : (4H, D),
+    dweight_hh : (4H, H), dbias_ih, dbias_hh : (4H,) or None.
     """
-    x_tm, hs, cs, gates, tanh_c, w_ih, w_hh, has_bias = cache
+    dhs, dh_last, dc_last = dout
+    x_tm, hs, cs, gates, tanh_c, weight_ih, weight_hh, has_bias = cache
     t = x_tm.shape[0]
     dhs_tm = np.swapaxes(dhs, 0, 1)
-    (dgates,) = _workspace(gates.shape, gates.dtype)
+    dgates = workspace("recurrent.steps", gates.shape, gates.dtype)
     dh = _initial_grad(dh_last, hs.shape[1:], hs.dtype)
     dc = _initial_grad(dc_last, cs.shape[1:], cs.dtype)
     for step in range(t - 1, -1, -1):
         kernels.lstm_gates_backward(
             dhs_tm[step], dh, dc, gates[step], cs[step], tanh_c[step], dgates[step]
         )
-        dh = dgates[step] @ w_hh
-    grads = _parameter_grads(dgates, dgates, x_tm, hs[:-1], w_ih, w_hh, has_bias)
+        dh = dgates[step] @ weight_hh
+    grads = _parameter_grads(dgates, dgates, x_tm, hs[:-1], weight_ih, weight_hh, has_bias)
     dx, dw_ih, dw_hh, db_ih, db_hh = grads
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
-def lstm_step_forward(x, h_prev, c_prev, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One LSTM step. x : (N, D), h_prev, c_prev : (N, H) -> (h, c) : (N, H) each, cache."""
-    (hs, c), cache = lstm_forward(x[:, None], h_prev, c_prev, w_ih, w_hh, b_ih, b_hh)
-    return (hs[:, 0], c), cache
+def lstm_step_forward(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One LSTM step. x : (N, D), h_prev, c_prev : (N, H) -> (h, c) : (N, H) each, cache.
 
-
-def lstm_step_backward(dh, dc, cache):
-    """Backward of ``lstm_step_forward``: ``dx, dh_prev, dc_prev, dw_ih, dw_hh, db_ih, db_hh``."""
-    dx, *rest = lstm_backward(dh[:, None], cache, dc_last=dc)
-    return (dx[:, 0], *rest)
+    The cache is that of a one-step ``lstm_forward``: ``lstm_backward`` with
+    ``dout = (dh[:, None], None, dc)`` gives the step's gradients.
+    """
+    (_, h, c), cache = lstm_forward(x[:, None], h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh)
+    return (h, c), cache
 
 
 # --------------------------------------------------------------------- GRU
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
+def gru_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """Run a GRU over a whole sequence (PyTorch's equations and gate order r, z, n).
 
     ``r = σ(W_ir x + b_ir + W_hr h + b_hr)``, ``z = σ(W_iz x + b_iz + W_hz h + b_hz)``,
@@ -285,85 +266,83 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
 
     Parameters
     ----------
-    x : (N, T, D)
+    x : (N, T, D), T >= 1
     h0 : (N, H) or None
         Initial hidden state; None means zeros.
-    w_ih : (3H, D)
-    w_hh : (3H, H)
-    b_ih, b_hh : (3H,) or None
+    weight_ih : (3H, D)
+    weight_hh : (3H, H)
+    bias_ih, bias_hh : (3H,) or None
 
     Returns
     -------
-    hs : (N, T, H)
+    (hs, h_last) : (N, T, H), (N, H)
     cache : tuple
         For ``gru_backward``.
     """
     n, t, _ = x.shape
-    hidden = w_hh.shape[1]
-    x_tm, xproj = _project_inputs(x, w_ih, b_ih)
-    # b_hn sits inside the reset gate's product, so b_hh cannot be folded
+    hidden = weight_hh.shape[1]
+    x_tm, xproj = _project_inputs(x, weight_ih, bias_ih)
+    # b_hn sits inside the reset gate's product, so bias_hh cannot be folded
     # into the input projection; the kernel adds it.
-    bias_h = np.zeros(3 * hidden, x.dtype) if b_hh is None else b_hh
+    bias_h = np.zeros(3 * hidden, x.dtype) if bias_hh is None else bias_hh
     hs = _states(t, h0, (n, hidden), x.dtype)
     gates = np.empty_like(xproj)
     hn = np.empty((t, n, hidden), dtype=x.dtype)
     hproj = np.empty((n, 3 * hidden), dtype=x.dtype)
     for step in range(t):
-        np.matmul(hs[step], w_hh.T, out=hproj)
+        np.matmul(hs[step], weight_hh.T, out=hproj)
         kernels.gru_gates_forward(xproj[step], hproj, bias_h, hs[step], gates[step], hn[step], hs[step + 1])
-    cache = (x_tm, hs, gates, hn, w_ih, w_hh, b_ih is not None or b_hh is not None)
-    return _batch_major(hs[1:]), cache
+    cache = (x_tm, hs, gates, hn, weight_ih, weight_hh, bias_ih is not None or bias_hh is not None)
+    return (_batch_major(hs[1:]), hs[t].copy()), cache
 
 
-def gru_backward(dhs, cache, dh_last=None):
+def gru_backward(dout, cache):
     """Backward of ``gru_forward``.
 
     Parameters
     ----------
-    dhs : (N, T, H)
+    dout : (dhs (N, T, H), dh_last (N, H) or None)
     cache : from ``gru_forward``
-    dh_last : (N, H) or None
-        Extra upstream gradient of the last hidden state.
 
     Returns
     -------
-    dx : (N, T, D), dh0 : (N, H), dw_ih : (3H, D), dw_hh : (3H, H),
-    db_ih, db_hh : (3H,) or None.
+    dx : (N, T, D), dh0 : (N, H), dweight_ih : (3H, D), dweight_hh : (3H, H),
+    dbias_ih, dbias_hh : (3H,) or None.
     """
-    x_tm, hs, gates, hn, w_ih, w_hh, has_bias = cache
+    dhs, dh_last = dout
+    x_tm, hs, gates, hn, weight_ih, weight_hh, has_bias = cache
     t = x_tm.shape[0]
     dhs_tm = np.swapaxes(dhs, 0, 1)
-    dxproj, dhproj = _workspace(gates.shape, gates.dtype, copies=2)
+    dxproj = workspace("recurrent.steps", gates.shape, gates.dtype)
+    dhproj = workspace("recurrent.steps2", gates.shape, gates.dtype)
     dh = _initial_grad(dh_last, hs.shape[1:], hs.dtype)
     dh_direct = np.empty_like(dh)
     for step in range(t - 1, -1, -1):
         kernels.gru_gates_backward(
             dhs_tm[step], dh, gates[step], hn[step], hs[step], dxproj[step], dhproj[step], dh_direct
         )
-        dh = dhproj[step] @ w_hh
+        dh = dhproj[step] @ weight_hh
         dh += dh_direct
-    grads = _parameter_grads(dxproj, dhproj, x_tm, hs[:-1], w_ih, w_hh, has_bias)
+    grads = _parameter_grads(dxproj, dhproj, x_tm, hs[:-1], weight_ih, weight_hh, has_bias)
     dx, dw_ih, dw_hh, db_ih, db_hh = grads
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
-def gru_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One GRU step. x : (N, D), h_prev : (N, H) -> h : (N, H), cache."""
-    hs, cache = gru_forward(x[:, None], h_prev, w_ih, w_hh, b_ih, b_hh)
-    return hs[:, 0], cache
+def gru_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One GRU step. x : (N, D), h_prev : (N, H) -> h : (N, H), cache.
 
-
-def gru_step_backward(dh, cache):
-    """Backward of ``gru_step_forward``: returns ``dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh``."""
-    dx, *rest = gru_backward(dh[:, None], cache)
-    return (dx[:, 0], *rest)
+    The cache is that of a one-step ``gru_forward``: ``gru_backward`` with
+    ``dout = (dh[:, None], None)`` gives the step's gradients.
+    """
+    (_, h), cache = gru_forward(x[:, None], h_prev, weight_ih, weight_hh, bias_ih, bias_hh)
+    return h, cache
 
 
 # ---------------------------------------------------------- temporal affine
 
 
-def temporal_affine_forward(x, w, b):
-    """Affine map applied at every time step: ``out[n, t] = w @ x[n, t] + b``.
+def temporal_affine_forward(x, weight, bias):
+    """Affine map applied at every time step: ``out[n, t] = weight @ x[n, t] + bias``.
 
     The affine layer already maps any leading dimensions, so this is that
     pair restricted to sequences (CS231n's name for it).
@@ -371,107 +350,65 @@ def temporal_affine_forward(x, w, b):
     Parameters
     ----------
     x : (N, T, D)
-    w : (M, D)
-    b : (M,) or None
+    weight : (M, D)
+    bias : (M,) or None
 
     Returns
     -------
     out : (N, T, M)
     cache : for ``temporal_affine_backward``
     """
-    return affine_forward(x, w, b)
+    return affine_forward(x, weight, bias)
 
 
 def temporal_affine_backward(dout, cache):
-    """Backward of ``temporal_affine_forward``: ``dx (N, T, D), dw (M, D), db (M,) or None``."""
+    """Backward of ``temporal_affine_forward``: ``dx (N, T, D), dweight (M, D), dbias (M,) or None``."""
     return affine_backward(dout, cache)
 
 
 # ------------------------------------------------------------ autograd glue
 
-
-def _needed(grads, needs_input_grad):
-    # Inputs that were None (or constants) get None, as the engine expects.
-    return tuple(g if need else None for g, need in zip(grads, needs_input_grad))
-
-
-class RNNFunction(Function):
-    """``rnn_forward``/``rnn_backward`` on the graph; outputs ``(hs, h_last)``."""
-
-    @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
-        hs, ctx.cache = rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
-        return hs, hs[:, -1].copy()
-
-    @staticmethod
-    def backward(ctx, grads):
-        dhs, dh_last = grads
-        return _needed(rnn_backward(dhs, ctx.cache, dh_last), ctx.needs_input_grad)
-
-
-class LSTMFunction(Function):
-    """``lstm_forward``/``lstm_backward`` on the graph; outputs ``(hs, h_last, c_last)``."""
-
-    @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        (hs, c_last), ctx.cache = lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        return hs, hs[:, -1].copy(), c_last
-
-    @staticmethod
-    def backward(ctx, grads):
-        dhs, dh_last, dc_last = grads
-        return _needed(lstm_backward(dhs, ctx.cache, dh_last, dc_last), ctx.needs_input_grad)
-
-
-class GRUFunction(Function):
-    """``gru_forward``/``gru_backward`` on the graph; outputs ``(hs, h_last)``."""
-
-    @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
-        hs, ctx.cache = gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
-        return hs, hs[:, -1].copy()
-
-    @staticmethod
-    def backward(ctx, grads):
-        dhs, dh_last = grads
-        return _needed(gru_backward(dhs, ctx.cache, dh_last), ctx.needs_input_grad)
+RNNFunction = Function.from_pair(rnn_forward, rnn_backward)
+LSTMFunction = Function.from_pair(lstm_forward, lstm_backward)
+GRUFunction = Function.from_pair(gru_forward, gru_backward)
 
 
 # --------------------------------------------------------- Tensor functions
 
 
-def _check_recurrent(fn, n_gates, x, w_ih, w_hh, b_ih, b_hh, states):
-    """Validate a recurrent call; ``states`` maps names (h0, c0) to values or None."""
-    xa = require_float(fn, "x", x)
-    require_ndim(fn, "x", xa, (3,), "(N, T, D)")
+def _check_sequence(func, x):
+    """x: float32/float64 (N, T, D) with T >= 1 (PyTorch refuses T = 0 too)."""
+    xa = check_float_array(func, "x", x, ndim=3, layout="(N, T, D)")
     if xa.shape[1] == 0:
-        raise ValueError(f"{fn}: x must have at least one time step, got shape {xa.shape}")
-    wh = require_float(fn, "w_hh", w_hh)
-    wi = require_float(fn, "w_ih", w_ih)
-    require_ndim(fn, "w_hh", wh, (2,), "(G*H, H)")
+        raise ValueError(f"{func}: x must have at least one time step, got shape {xa.shape}")
+    return xa
+
+
+def _check_recurrent(func, n_gates, x, weight_ih, weight_hh, bias_ih, bias_hh, states):
+    """Validate a recurrent call; ``states`` maps names (h0, c0) to values or None."""
+    xa = _check_sequence(func, x)
+    wh = check_float_array(func, "weight_hh", weight_hh, ndim=2, layout="(G*H, H)")
     hidden = wh.shape[1]
+    arrays = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh, **states}
     expected = {
-        "w_ih": (wi, (n_gates * hidden, xa.shape[2])),
-        "w_hh": (wh, (n_gates * hidden, hidden)),
+        "weight_ih": (n_gates * hidden, xa.shape[2]), "weight_hh": (n_gates * hidden, hidden),
+        "bias_ih": (n_gates * hidden,), "bias_hh": (n_gates * hidden,),
+        **{name: (xa.shape[0], hidden) for name in states},
     }
-    for name, value in (("b_ih", b_ih), ("b_hh", b_hh)):
-        if value is not None:
-            expected[name] = (require_float(fn, name, value), (n_gates * hidden,))
-    for name, value in states.items():
-        if value is not None:
-            expected[name] = (require_float(fn, name, value), (xa.shape[0], hidden))
-    for name, (array, shape) in expected.items():
-        if array.shape != shape:
+    for name, value in arrays.items():
+        if value is None:
+            continue
+        shape = check_float_array(func, name, value).shape
+        if shape != expected[name]:
             raise ValueError(
-                f"{fn}: {name} must have shape {shape} for x of shape {xa.shape} and "
-                f"hidden size {hidden} ({n_gates} gate(s)), got shape {array.shape}"
+                f"{func}: {name} must have shape {expected[name]} for x of shape {xa.shape} and "
+                f"hidden size {hidden} ({n_gates} gate(s)), got shape {shape}"
             )
-        if array.dtype != xa.dtype:
-            raise TypeError(f"{fn}: {name} has dtype {array.dtype} but x has dtype {xa.dtype}")
+    check_same_dtype(func, x=xa, **arrays)
 
 
-def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
-    """Tanh RNN over a sequence of Tensors (shapes as in ``rnn_forward``).
+def rnn(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """Tanh RNN over a sequence of Tensors (shapes as in ``rnn_forward``; one dtype).
 
     Returns
     -------
@@ -480,12 +417,12 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
     h_last : Tensor (N, H)
         The last hidden state (``hs[:, -1]``, without an indexing node).
     """
-    _check_recurrent("rnn", 1, x, w_ih, w_hh, b_ih, b_hh, {"h0": h0})
-    return RNNFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh)
+    _check_recurrent("rnn", 1, x, weight_ih, weight_hh, bias_ih, bias_hh, {"h0": h0})
+    return RNNFunction.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
-def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
-    """LSTM over a sequence of Tensors (shapes as in ``lstm_forward``).
+def lstm(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """LSTM over a sequence of Tensors (shapes as in ``lstm_forward``; one dtype).
 
     Returns
     -------
@@ -493,26 +430,26 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
     h_last, c_last : Tensor (N, H)
         Final hidden and cell states.
     """
-    _check_recurrent("lstm", 4, x, w_ih, w_hh, b_ih, b_hh, {"h0": h0, "c0": c0})
-    return LSTMFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    _check_recurrent("lstm", 4, x, weight_ih, weight_hh, bias_ih, bias_hh, {"h0": h0, "c0": c0})
+    return LSTMFunction.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
-def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
-    """GRU over a sequence of Tensors (shapes as in ``gru_forward``).
+def gru(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """GRU over a sequence of Tensors (shapes as in ``gru_forward``; one dtype).
 
     Returns
     -------
     hs : Tensor (N, T, H)
     h_last : Tensor (N, H)
     """
-    _check_recurrent("gru", 3, x, w_ih, w_hh, b_ih, b_hh, {"h0": h0})
-    return GRUFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh)
+    _check_recurrent("gru", 3, x, weight_ih, weight_hh, bias_ih, bias_hh, {"h0": h0})
+    return GRUFunction.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
-def temporal_affine(x, w, b=None):
-    """Affine map of every time step of a Tensor ``x (N, T, D)`` -> ``(N, T, M)``; ``w (M, D)``."""
-    require_ndim("temporal_affine", "x", require_float("temporal_affine", "x", x), (3,), "(N, T, D)")
-    return linear(x, w, b)
+def temporal_affine(x, weight, bias=None):
+    """Affine map of every time step of a Tensor ``x (N, T, D)`` -> ``(N, T, M)``; ``weight (M, D)``."""
+    check_float_array("temporal_affine", "x", x, ndim=3, layout="(N, T, D)")
+    return linear(x, weight, bias)
 
 
 # ------------------------------------------------------------------ Modules
@@ -521,21 +458,22 @@ def temporal_affine(x, w, b=None):
 class _Recurrent(Module):
     """Stacked single-direction recurrent layers, batch first, PyTorch's parameters.
 
-    Subclasses set ``_gates`` and ``_run(x, state, layer)`` (one layer).
+    The constructor checks the sizes; ``forward`` checks only the input and
+    the initial states, then calls each layer's ``Function`` directly.
+    Subclasses set ``_gates`` and ``_function``.
     """
 
     _gates = 1
+    _function = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, rng=None, dtype=np.float32):
         super().__init__()
         name = type(self).__name__
-        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name}: {arg} must be an int, got {type(value).__name__}")
-            require_positive(name, arg, value)
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
-        self.bias = bool(bias)
-        gen = as_generator(rng)
+        self.input_size = check_int(name, "input_size", input_size, low=1)
+        self.hidden_size = check_int(name, "hidden_size", hidden_size, low=1)
+        self.num_layers = check_int(name, "num_layers", num_layers, low=1)
+        self.bias = check_bool(name, "bias", bias)
+        gen = as_generator(name, "rng", rng)
         bound = 1.0 / math.sqrt(hidden_size)
         rows = self._gates * hidden_size
         for layer in range(num_layers):
@@ -551,27 +489,33 @@ class _Recurrent(Module):
         get = lambda pname: getattr(self, f"{pname}_l{layer}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
-    def _run_layers(self, cell, x, hx):
-        """Run ``cell`` (``rnn`` or ``gru``: one state tensor) through the stacked layers."""
-        self._check_state("hx", hx, x)
+    def _check_input(self, x, states):
+        """Check x (N, T, input_size) and each initial state (num_layers, N, hidden_size)."""
+        name = type(self).__name__
+        xa = _check_sequence(name, x)
+        if xa.shape[2] != self.input_size:
+            raise ValueError(f"{name}: x must have input_size={self.input_size} features, got shape {xa.shape}")
+        expected = (self.num_layers, xa.shape[0], self.hidden_size)
+        for state, value in states.items():
+            if value is not None and check_float_array(name, state, value).shape != expected:
+                raise ValueError(
+                    f"{name}: {state} must have shape (num_layers, N, hidden_size) = {expected}, "
+                    f"got shape {check_float_array(name, state, value).shape}"
+                )
+        check_same_dtype(name, weight_ih_l0=self.weight_ih_l0, x=xa, **states)
+
+    def _run_layers(self, x, states):
+        """Run the stacked layers; ``states`` maps h0 (and c0) to (L, N, H) or None.
+
+        Returns the last layer's hidden states and, per state, the stacked finals.
+        """
+        self._check_input(x, states)
         out, finals = x, []
         for layer in range(self.num_layers):
-            h0 = None if hx is None else hx[layer]
-            out, h_last = cell(out, h0, *self._layer_params(layer))
-            finals.append(h_last)
-        return out, mg.stack(finals)
-
-    def _check_state(self, name, value, x):
-        if value is None:
-            return
-        array = value.data if isinstance(value, mg.Tensor) else np.asarray(value)
-        n = require_float(type(self).__name__, "x", x).shape[0]
-        expected = (self.num_layers, n, self.hidden_size)
-        if array.shape != expected:
-            raise ValueError(
-                f"{type(self).__name__}: {name} must have shape (num_layers, N, hidden_size) = "
-                f"{expected}, got shape {array.shape}"
-            )
+            initial = [None if s is None else s[layer] for s in states.values()]
+            out, *last = self._function.apply(out, *initial, *self._layer_params(layer))
+            finals.append(last)
+        return out, [mg.stack(f) for f in zip(*finals)]
 
     def extra_repr(self):
         return (
@@ -585,8 +529,8 @@ class RNN(_Recurrent):
 
     Parameters
     ----------
-    input_size, hidden_size : int
-    num_layers : int
+    input_size, hidden_size : int >= 1
+    num_layers : int >= 1
         Stacked layers; layer k > 0 reads the hidden states of layer k - 1.
     bias : bool
     rng : np.random.Generator, int or None
@@ -598,13 +542,16 @@ class RNN(_Recurrent):
         All initialised U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default.
 
     ``forward(x, hx=None)``: x (N, T, D), hx (num_layers, N, H) or None (zeros).
-    Returns ``(out (N, T, H), h_n (num_layers, N, H))``.
+    Returns ``(out (N, T, H), h_n (num_layers, N, H))``; an empty batch
+    (N = 0) gives empty outputs and zero weight gradients, as in PyTorch.
     """
 
     _gates = 1
+    _function = RNNFunction
 
     def forward(self, x, hx=None):
-        return self._run_layers(rnn, x, hx)
+        out, (h_n,) = self._run_layers(x, {"hx": hx})
+        return out, h_n
 
 
 class GRU(_Recurrent):
@@ -616,9 +563,11 @@ class GRU(_Recurrent):
     """
 
     _gates = 3
+    _function = GRUFunction
 
     def forward(self, x, hx=None):
-        return self._run_layers(gru, x, hx)
+        out, (h_n,) = self._run_layers(x, {"hx": hx})
+        return out, h_n
 
 
 class LSTM(_Recurrent):
@@ -633,6 +582,7 @@ class LSTM(_Recurrent):
     """
 
     _gates = 4
+    _function = LSTMFunction
 
     def forward(self, x, hx=None):
         if hx is None:
@@ -641,16 +591,8 @@ class LSTM(_Recurrent):
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise ValueError("LSTM: hx must be a pair (h0, c0) or None")
             h0, c0 = hx
-        self._check_state("h0", h0, x)
-        self._check_state("c0", c0, x)
-        out, h_finals, c_finals = x, [], []
-        for layer in range(self.num_layers):
-            h_init = None if h0 is None else h0[layer]
-            c_init = None if c0 is None else c0[layer]
-            out, h_last, c_last = lstm(out, h_init, c_init, *self._layer_params(layer))
-            h_finals.append(h_last)
-            c_finals.append(c_last)
-        return out, (mg.stack(h_finals), mg.stack(c_finals))
+        out, (h_n, c_n) = self._run_layers(x, {"h0": h0, "c0": c0})
+        return out, (h_n, c_n)
 
 
 class TemporalAffine(Linear):

@@ -9,8 +9,7 @@ pre-norm (``norm_first=True``).
 import numpy as np
 
 from minigrad import Module
-
-from ._validation import as_generator
+from minigrad.validation import as_generator, check_bool, check_choice, check_int, check_number, check_positive
 from .activations import gelu, relu
 from .affine import Linear
 from .attention import MultiheadAttention
@@ -26,11 +25,14 @@ class _TransformerLayer(Module):
     def __init__(self, name, n_norms, d_model, nhead, dim_feedforward, dropout, activation,
                  layer_norm_eps, norm_first, bias, rng, dtype):
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"{name}: activation must be 'relu' or 'gelu', got {activation!r}")
-        gen = as_generator(rng)
-        self.activation_name = activation
-        self.norm_first = bool(norm_first)
+        # Checked here too, so that a message names this layer's own arguments.
+        for arg, value in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
+            check_int(name, arg, value, low=1)
+        check_number(name, "dropout", dropout, low=0, high=1, high_open=True)
+        check_positive(name, "layer_norm_eps", layer_norm_eps)
+        self.activation_name = check_choice(name, "activation", activation, tuple(_ACTIVATIONS))
+        self.norm_first = check_bool(name, "norm_first", norm_first)
+        gen = as_generator(name, "rng", rng)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, rng=gen, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, rng=gen, dtype=dtype)
         self.dropout = Dropout(dropout, gen)
@@ -103,7 +105,7 @@ class TransformerDecoderLayer(_TransformerLayer):
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, norm_first=False, bias=True, rng=None, dtype=np.float32):
-        gen = as_generator(rng)  # one generator for every sub-module, so a seed fixes all
+        gen = as_generator("TransformerDecoderLayer", "rng", rng)  # one generator for every sub-module
         super().__init__("TransformerDecoderLayer", 3, d_model, nhead, dim_feedforward, dropout,
                          activation, layer_norm_eps, norm_first, bias, gen, dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, rng=gen, dtype=dtype)

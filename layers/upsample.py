@@ -1,26 +1,20 @@
 """Nearest and bilinear upsampling by an integer factor (2x in U-Net decoders).
 
 Contents: functional pairs ``upsample_nearest2d_forward/backward`` and
-``upsample_bilinear2d_forward/backward``, the ``Upsample2dFunction`` wrapper,
-the Tensor-level ``upsample2d`` and the ``Upsample`` module. Bilinear uses
+``upsample_bilinear2d_forward/backward`` (trusting their arguments), one
+``Function`` per mode, the Tensor-level ``upsample2d`` and the ``Upsample`` module. Bilinear uses
 PyTorch's ``align_corners=False`` convention: output pixel ``o`` samples the
 input at ``(o + 0.5) / scale - 0.5``, clamped to the image.
 """
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import check_choice, check_int
 
+from ._geometry import check_image
 from ._kernels import upsample as K
-from .conv import check_image
 
 MODES = ("nearest", "bilinear")
-
-
-def _check(fn, x, scale_factor):
-    x = check_image(fn, "x", x)
-    if not isinstance(scale_factor, (int, np.integer)) or scale_factor < 1:
-        raise ValueError(f"{fn}: scale_factor must be a positive int, got {scale_factor!r}")
-    return x, int(scale_factor)
 
 
 # ------------------------------------------------------------------------- nearest
@@ -29,7 +23,7 @@ def upsample_nearest2d_forward(x, scale_factor=2):
 
     x : (N, C, H, W) -> out : (N, C, H*s, W*s); cache = (x shape, s)
     """
-    x, s = _check("upsample_nearest2d", x, scale_factor)
+    s = scale_factor
     n_img, n_ch, height, width = x.shape
     out = np.empty((n_img, n_ch, height * s, width * s), x.dtype)
     out.reshape(n_img, n_ch, height, s, width, s)[...] = x[:, :, :, None, :, None]
@@ -56,7 +50,7 @@ def upsample_bilinear2d_forward(x, scale_factor=2):
 
     x : (N, C, H, W) -> out : (N, C, H*s, W*s); cache = (x shape, row and column tables)
     """
-    x, s = _check("upsample_bilinear2d", x, scale_factor)
+    x, s = np.ascontiguousarray(x), scale_factor
     n_img, n_ch, height, width = x.shape
     tables = (*_source_table(height, s, x.dtype), *_source_table(width, s, x.dtype))
     out = np.empty((n_img, n_ch, height * s, width * s), x.dtype)
@@ -73,32 +67,23 @@ def upsample_bilinear2d_backward(dout, cache):
     return dx
 
 
-_PAIRS = {
-    "nearest": (upsample_nearest2d_forward, upsample_nearest2d_backward),
-    "bilinear": (upsample_bilinear2d_forward, upsample_bilinear2d_backward),
+_FUNCTIONS = {
+    "nearest": mg.Function.from_pair(upsample_nearest2d_forward, upsample_nearest2d_backward),
+    "bilinear": mg.Function.from_pair(upsample_bilinear2d_forward, upsample_bilinear2d_backward),
 }
 
 
-class Upsample2dFunction(mg.Function):
-    """Autograd wrapper of the upsampling pairs; ``mode`` picks the pair."""
-
-    @staticmethod
-    def forward(ctx, x, scale_factor=2, mode="nearest"):
-        forward, ctx.backward_pair = _PAIRS[mode]
-        out, ctx.cache = forward(x, scale_factor)
-        return out
-
-    @staticmethod
-    def backward(ctx, dout):
-        return (ctx.backward_pair(dout, ctx.cache),)
+def _check_options(func, scale_factor, mode):
+    """The checked ``(scale_factor, mode)``."""
+    return check_int(func, "scale_factor", scale_factor, low=1), check_choice(func, "mode", mode, MODES)
 
 
 def upsample2d(x, scale_factor=2, mode="nearest"):
     """Upsample a Tensor (N, C, H, W) -> (N, C, H*s, W*s), like ``torch.nn.functional.interpolate``
     with an integer ``scale_factor`` and ``mode`` "nearest" or "bilinear" (``align_corners=False``)."""
-    if mode not in MODES:
-        raise ValueError(f"upsample2d: mode must be one of {MODES}, got {mode!r}")
-    return Upsample2dFunction.apply(x, scale_factor=scale_factor, mode=mode)
+    scale_factor, mode = _check_options("upsample2d", scale_factor, mode)
+    check_image("upsample2d", "x", x)
+    return _FUNCTIONS[mode].apply(x, scale_factor=scale_factor)
 
 
 class Upsample(mg.Module):
@@ -112,15 +97,12 @@ class Upsample(mg.Module):
 
     def __init__(self, scale_factor=2, mode="nearest"):
         super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"Upsample: mode must be one of {MODES}, got {mode!r}")
-        if not isinstance(scale_factor, (int, np.integer)) or scale_factor < 1:
-            raise ValueError(f"Upsample: scale_factor must be a positive int, got {scale_factor!r}")
-        self.scale_factor, self.mode = int(scale_factor), mode
+        self.scale_factor, self.mode = _check_options("Upsample", scale_factor, mode)
 
     def forward(self, x):
         """x : (N, C, H, W) -> (N, C, H*scale_factor, W*scale_factor)."""
-        return upsample2d(x, self.scale_factor, self.mode)
+        check_image("Upsample", "x", x)
+        return _FUNCTIONS[self.mode].apply(x, scale_factor=self.scale_factor)
 
     def extra_repr(self):
         return f"scale_factor={self.scale_factor}, mode={self.mode!r}"

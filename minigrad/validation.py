@@ -116,6 +116,20 @@ def check_float_array(func, name, value, ndim=None, layout=""):
     return array
 
 
+def check_float_dtype(func, name, value):
+    """Return ``value`` as a NumPy dtype after checking it is float32 or float64
+    (for a ``dtype=`` argument, e.g. of a Module's parameters)."""
+    try:
+        dtype = np.dtype(value) if value is not None else None
+    except TypeError:
+        dtype = None
+    if dtype is None:
+        raise TypeError(f"{func}: {name} must be float32 or float64, got {value!r}")
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{func}: {name} must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def check_int_array(func, name, value, ndim=None, layout=""):
     """Return ``value``'s array after checking it holds integers (any width)."""
     array = array_of(value)

@@ -45,11 +45,11 @@ def _specs(torch, quick):
     n_big = 32 if quick else 128
     specs = [
         ("batchnorm2d train (%d,64,32,32)" % n_big,
-         lambda x, w, b: norm.batch_norm(x, None, None, w, b, training=True),
+         lambda x, w, b: norm.batch_norm(x, w, b, training=True),
          lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
          [rand(n_big, 64, 32, 32), ones(64), ones(64)], [True, True, True]),
         ("batchnorm1d train (256,1024)",
-         lambda x, w, b: norm.batch_norm(x, None, None, w, b, training=True),
+         lambda x, w, b: norm.batch_norm(x, w, b, training=True),
          lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
          [rand(256, 1024), ones(1024), ones(1024)], [True, True, True]),
         ("linear (4096,512)->512",

@@ -1,4 +1,5 @@
-"""Activation kernels: GELU, (leaky) ReLU and softmax over rows.
+"""Activation kernels: GELU, leaky ReLU, and the max-shifted exponentials of
+rows that the losses' softmax starts from.
 
 GELU: NumPy has no ``erf``, and a scalar ``math.erf`` loop costs ~10 ns per
 element, 10x PyTorch's vectorised GELU. So the hot paths are split into
@@ -205,8 +206,8 @@ def leaky_relu_backward(dout, x, slope):
     return dx
 
 
-# --------------------------------------------------------------- softmax
-# Rows of the last axis; NumPy's SIMD exp between two fused passes.
+# ------------------------------------------------- shifted exponentials
+# Rows of the last axis; NumPy's SIMD exp after a fused max-and-shift pass.
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def _shift_by_row_max(x, out, row_max):
     rows, d = x.shape
@@ -235,40 +236,3 @@ def exp_shifted_rows(x):
         _shift_by_row_max(x, out, row_max)
     np.exp(out, out=out)
     return out, row_max
-
-
-@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _normalize_rows(e):
-    rows, d = e.shape
-    for r in range(rows):
-        s = 0.0
-        for j in range(d):
-            s += e[r, j]
-        inv = 1.0 / s
-        for j in range(d):
-            e[r, j] *= inv
-
-
-@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _softmax_grad(y, dout, dx):
-    rows, d = y.shape
-    for r in range(rows):
-        s = 0.0
-        for j in range(d):
-            s += y[r, j] * dout[r, j]
-        for j in range(d):
-            dx[r, j] = y[r, j] * (dout[r, j] - s)
-
-
-def softmax_rows(x):
-    """Softmax of each row of a contiguous (R, D) array, same dtype."""
-    out, _ = exp_shifted_rows(x)
-    _normalize_rows(out)
-    return out
-
-
-def softmax_rows_backward(y, dout):
-    """``y * (dout - sum(dout * y))`` per row; y, dout (R, D)."""
-    dx = np.empty_like(y)
-    _softmax_grad(y, np.ascontiguousarray(dout, dtype=y.dtype), dx)
-    return dx

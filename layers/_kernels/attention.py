@@ -97,8 +97,9 @@ def masked_softmax(scores, scale, mask):
         mask = np.broadcast_to(mask, mask.shape[:3] + scores.shape[3:])
     mask = np.ascontiguousarray(mask, dtype=scores.dtype)
     _scale_and_mask(scores, scores.dtype.type(scale), mask)
-    # NumPy's max reduction is SIMD; a max loop in Numba stays scalar.
-    _exp_normalise(scores, scores.max(axis=-1))
+    # NumPy's max reduction is SIMD; a max loop in Numba stays scalar. The
+    # -inf start makes a row without keys (S = 0) an all-masked row.
+    _exp_normalise(scores, scores.max(axis=-1, initial=-np.inf))
     return scores
 
 

@@ -35,8 +35,13 @@ def _finish_forward(x, row_max, e, y, ignore_index, smoothing, loss):
             loss[i] = 0.0
         else:
             # -log p_y, and the mean of -log p_c over classes for the smoothed target.
+            # Without smoothing that mean is left out rather than weighted by 0:
+            # a -inf logit (a masked class) makes it inf, and 0 * inf is NaN.
             nll = lse - x[i, y[i]]
-            loss[i] = (1.0 - smoothing) * nll + smoothing * (lse - total / n_classes)
+            if smoothing == 0.0:
+                loss[i] = nll
+            else:
+                loss[i] = (1.0 - smoothing) * nll + smoothing * (lse - total / n_classes)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})

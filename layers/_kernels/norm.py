@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 # Let LLVM reorder the float64 sums so the inner loops vectorise; unlike full
-# fastmath this keeps NaN and inf semantics, which the NaN check relies on.
+# fastmath this keeps NaN and inf semantics, so a NaN input propagates.
 _REASSOC = {"reassoc", "contract"}
 
 

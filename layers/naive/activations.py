@@ -50,22 +50,3 @@ def leaky_relu_backward(dout, x, slope):
     for i, v in np.ndenumerate(x):
         dx[i] = dout[i] if v > 0 else slope * dout[i]
     return dx
-
-
-def softmax_rows(x):
-    """``exp(x - max) / sum(exp(x - max))`` one row at a time, in float64."""
-    out = np.empty_like(x)
-    for r, row in enumerate(x.astype(np.float64)):
-        e = [math.exp(v - max(row)) for v in row]
-        out[r] = [v / sum(e) for v in e]
-    return out
-
-
-def softmax_rows_backward(y, dout):
-    """``dx_j = sum_k dout_k * dy_k/dx_j = y_j * (dout_j - sum_k dout_k y_k)`` per row."""
-    dx = np.empty_like(y)
-    for r in range(y.shape[0]):
-        yr, dr = y[r].astype(np.float64), dout[r].astype(np.float64)
-        jacobian = np.diag(yr) - np.outer(yr, yr)
-        dx[r] = jacobian.T @ dr
-    return dx

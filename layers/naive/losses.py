@@ -18,7 +18,8 @@ def cross_entropy_forward(x, y, ignore_index, smoothing):
             probs[i, c] = math.exp(row[c] - lse)
             if y[i] != ignore_index:
                 target = smoothing / n_classes + (1.0 - smoothing) * (c == y[i])
-                loss[i] -= target * (row[c] - lse)
+                if target:  # a class with no target weight adds nothing, even at -inf
+                    loss[i] -= target * (row[c] - lse)
     return loss, probs
 
 

@@ -103,23 +103,18 @@ def test_modules(torch):
 def test_bad_inputs():
     with pytest.raises(TypeError, match="relu: x must be float32 or float64, got dtype int64"):
         A.relu(np.arange(3))
-    with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh', got 'fast'"):
+    with pytest.raises(ValueError, match="gelu: approximate must be one of 'none', 'tanh', got 'fast'"):
         A.gelu(np.ones(3), "fast")
-    with pytest.raises(ValueError, match=r"softmax: axis 2 out of range for x of shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"softmax: axis 2 is out of range for a tensor with 2 dimensions"):
         A.softmax(np.ones((2, 3)), axis=2)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @given(rows=st.integers(1, 5), d=st.integers(1, 9), seed=st.integers(0, 999))
-def test_softmax_and_leaky_kernels_match_naive(dtype, rows, d, seed):
+def test_leaky_kernels_match_naive(dtype, rows, d, seed):
     rng = np.random.default_rng(seed)
     x = (3 * rng.standard_normal((rows, d))).astype(dtype)
     dout = rng.standard_normal((rows, d)).astype(dtype)
-    tol = 1e-6 if dtype == np.float32 else 1e-14
-    y = kernels.softmax_rows(x)
-    assert y.dtype == dtype
-    assert_close(y, naive.softmax_rows(x), tol, "softmax")
-    assert_close(kernels.softmax_rows_backward(y, dout), naive.softmax_rows_backward(y, dout), tol, "softmax dx")
     for slope in (0.0, 0.1):
         assert_close(kernels.leaky_relu_forward(x, slope), naive.leaky_relu_forward(x, dtype(slope)), 0, "leaky")
         assert_close(kernels.leaky_relu_backward(dout, x, slope),

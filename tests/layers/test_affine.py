@@ -60,8 +60,8 @@ def test_module_init_state_dict_and_dtype(torch):
     "x_shape, w_shape, b_shape, match",
     [
         ((2, 3), (4, 5), (4,), r"linear: x must have in_features=5.*got shape \(2, 3\)"),
-        ((2, 5), (4, 5, 1), (4,), r"linear: w must be 2-D"),
-        ((2, 5), (4, 5), (3,), r"linear: b must have shape \(4,\), got shape \(3,\)"),
+        ((2, 5), (4, 5, 1), (4,), r"linear: weight must be 2-D"),
+        ((2, 5), (4, 5), (3,), r"linear: bias must have shape \(4,\), got shape \(3,\)"),
         ((), (4, 5), (4,), r"linear: x must have in_features"),
     ],
 )
@@ -73,14 +73,23 @@ def test_bad_shapes(x_shape, w_shape, b_shape, match):
 def test_bad_dtype_and_features():
     with pytest.raises(TypeError, match="linear: x must be float32 or float64, got dtype int64"):
         linear(np.ones((2, 3), dtype=np.int64), np.ones((4, 3)))
-    with pytest.raises(ValueError, match="Linear: in_features must be a positive int"):
+    with pytest.raises(ValueError, match="Linear: in_features must be an integer >= 1, got 0"):
         Linear(0, 3)
 
 
 def test_output_keeps_the_input_dtype(rng):
-    layer = Linear(4, 3, rng=0, dtype=np.float64)
+    layer = Linear(4, 3, rng=0, dtype=np.float32)
     x = mg.Tensor(rng.standard_normal((2, 4)).astype(np.float32), requires_grad=True)
     out = layer(x)
     out.backward(np.ones(out.shape, np.float32))
     assert out.dtype == np.float32 and x.grad.dtype == np.float32
-    assert layer.weight.grad.dtype == np.float64
+    assert layer.weight.grad.dtype == np.float32
+
+
+def test_mixed_dtypes_raise(rng):
+    # A float64 layer fed float32 (or the reverse) is refused, never silently cast.
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    with pytest.raises(TypeError, match=r"Linear: weight must have the dtype of x \(float32\), got float64"):
+        Linear(4, 3, rng=0, dtype=np.float64)(x)
+    with pytest.raises(TypeError, match=r"linear: bias must have the dtype of x \(float64\), got float32"):
+        linear(x.astype(np.float64), np.ones((3, 4)), np.ones(3, np.float32))

@@ -70,10 +70,10 @@ def test_gradcheck_with_attention_dropout():
 
 def test_functional_pair_shapes(rng):
     q, k, v = rng.standard_normal((2, 3, 8)), rng.standard_normal((2, 5, 8)), rng.standard_normal((2, 5, 4))
-    out, weights, cache = attention_forward(q, k, v, num_heads=2)
+    (out, weights), cache = attention_forward(q, k, v, num_heads=2, need_weights=True)
     assert out.shape == (2, 3, 4) and weights.shape == (2, 2, 3, 5)
     np.testing.assert_allclose(weights.sum(-1), 1.0)
-    dq, dk, dv = attention_backward(np.ones_like(out), cache)
+    dq, dk, dv = attention_backward((np.ones_like(out), None), cache)
     assert dq.shape == q.shape and dk.shape == k.shape and dv.shape == v.shape
 
 
@@ -332,11 +332,95 @@ def test_bad_input_raises():
         mha(x, x, x, key_padding_mask=np.zeros((5, 2), bool))
     with pytest.raises(TypeError, match="key_padding_mask must be bool or float"):
         mha(x, x, x, key_padding_mask=np.zeros((2, 5), int))
-    with pytest.raises(TypeError, match="query has dtype float64 but the parameters are float32"):
+    with pytest.raises(TypeError, match=r"MultiheadAttention: query must have the dtype of in_proj_weight \(float32\), got float64"):
         mha(x.astype(np.float64), x, x)
     with pytest.raises(ValueError, match="num_heads=3 must divide embed_dim=8"):
         MultiheadAttention(8, 3)
     with pytest.raises(ValueError, match="num_heads=3 must divide the feature sizes 8 and 8"):
         multi_head_attention(x, x, x, 3)
-    with pytest.raises(ValueError, match="activation must be 'relu' or 'gelu'"):
+    with pytest.raises(ValueError, match="TransformerEncoderLayer: activation must be one of 'relu', 'gelu', got 'tanh'"):
         TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+# ------------------------------------------------ empty inputs, bad options
+
+
+@pytest.mark.parametrize("n, t, s", [(2, 3, 0), (0, 3, 2), (2, 0, 4)])
+def test_empty_inputs_match_torch(torch, n, t, s):
+    # S = 0: no keys, so every query gets zero weights and the output is out_proj's bias
+    # (PyTorch agrees: an empty sum). N = 0 and T = 0: empty outputs.
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    torch.nn.init.uniform_(theirs.out_proj.bias)
+    ours = MultiheadAttention(8, 2, rng=0, dtype=np.float64)
+    _load_from_torch(ours, theirs)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((n, t, 8)), rng.standard_normal((n, s, 8)), rng.standard_normal((n, s, 8))]
+    ins = [mg.Tensor(a, requires_grad=True) for a in arrays]
+    ins_t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    (out, w), (out_t, w_t) = ours(*ins), theirs(*ins_t)
+    assert out.shape == tuple(out_t.shape) == (n, t, 8) and w.shape == tuple(w_t.shape) == (n, t, s)
+    assert_close(out.data, out_t.detach().numpy(), 1e-12, "output")
+    dout = rng.standard_normal(out.shape)
+    out.backward(dout)
+    out_t.backward(torch.tensor(dout))
+    for k, (m, tt) in enumerate(zip(ins, ins_t)):
+        assert_close(m.grad, tt.grad.numpy(), 1e-12, f"grad {k}")
+    params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(p.grad, params[name].grad.numpy(), 1e-12, name)
+
+
+@given(value=st.sampled_from([-0.1, 1.0, 1.5, np.nan, np.inf, True]), module=st.booleans())
+def test_bad_dropout_is_refused(value, module):
+    error = TypeError if isinstance(value, bool) else ValueError
+    x = np.zeros((1, 2, 4))
+    if module:
+        with pytest.raises(error, match=r"^MultiheadAttention: dropout must be"):
+            MultiheadAttention(4, 2, dropout=value)
+    else:
+        with pytest.raises(error, match=r"^multi_head_attention: dropout_p must be"):
+            multi_head_attention(x, x, x, 2, dropout_p=value)
+
+
+@given(value=st.sampled_from([0, -2, 2.0, True]), module=st.booleans())
+def test_bad_num_heads_is_refused(value, module):
+    error = ValueError if isinstance(value, int) and not isinstance(value, bool) else TypeError
+    x = np.zeros((1, 2, 4))
+    with pytest.raises(error, match=r"num_heads must be an integer"):
+        MultiheadAttention(4, value) if module else multi_head_attention(x, x, x, value)
+
+
+@given(dtype=st.sampled_from([np.float16, np.int64, np.bool_]))
+def test_bad_dtypes_raise_type_error(dtype):
+    x, bad = np.zeros((1, 2, 4), np.float32), np.zeros((1, 2, 4), dtype)
+    with pytest.raises(TypeError, match=r"^MultiheadAttention: key must be float32 or float64, got dtype"):
+        MultiheadAttention(4, 2)(x, bad, x)
+    with pytest.raises(TypeError, match=r"^multi_head_attention: q must be float32 or float64, got dtype"):
+        multi_head_attention(bad, x, x, 2)
+    with pytest.raises(TypeError, match=r"^multi_head_attention: v must have the dtype of q \(float32\), got float64"):
+        multi_head_attention(x, x, x.astype(np.float64), 2)
+    with pytest.raises(TypeError, match=r"^PositionalEncoding: x must be float32 or float64"):
+        PositionalEncoding(4)(bad)
+
+
+def test_bad_flags_and_sizes_are_refused():
+    x = np.zeros((1, 2, 4), np.float32)
+    with pytest.raises(TypeError, match=r"^MultiheadAttention: is_causal must be True or False"):
+        MultiheadAttention(4, 2)(x, x, x, is_causal=None)
+    with pytest.raises(TypeError, match=r"^MultiheadAttention: need_weights must be True or False"):
+        MultiheadAttention(4, 2)(x, x, x, need_weights="no")
+    with pytest.raises(ValueError, match=r"^PositionalEncoding: max_len must be an integer >= 1"):
+        PositionalEncoding(4, max_len=0)
+    with pytest.raises(TypeError, match=r"^TransformerEncoderLayer: norm_first must be True or False"):
+        TransformerEncoderLayer(4, 2, 8, norm_first=1)
+
+
+@given(layer=st.sampled_from([TransformerEncoderLayer, TransformerDecoderLayer]),
+       arg=st.sampled_from(["dropout", "layer_norm_eps", "dim_feedforward"]),
+       value=st.sampled_from([np.nan, np.inf, -1.0, 0, True]))
+def test_transformer_layers_name_their_bad_arguments(layer, arg, value):
+    if arg == "dropout" and value == 0 and not isinstance(value, bool):
+        value = 1.0  # zero is a valid dropout
+    error = TypeError if isinstance(value, bool) or (arg == "dim_feedforward" and isinstance(value, float)) else ValueError
+    with pytest.raises(error, match=rf"^{layer.__name__}: {arg} must be"):
+        layer(8, 2, **{"dim_feedforward": 16, arg: value})

@@ -49,11 +49,11 @@ def test_module_init_and_padding(torch):
 
 def test_bad_inputs():
     w = np.ones((4, 3))
-    with pytest.raises(ValueError, match=r"embedding: indices must be in \[0, 4\) for weight of shape \(4, 3\), got range \[0, 4\]"):
+    with pytest.raises(ValueError, match=r"embedding: idx must be in \[0, 4\) for weight of shape \(4, 3\), got range \[0, 4\]"):
         embedding(np.array([0, 4]), w)
     with pytest.raises(TypeError, match="embedding: idx must hold integers, got dtype float64"):
         embedding(np.array([0.0]), w)
     with pytest.raises(ValueError, match=r"embedding: weight must be 2-D \(num_embeddings, dim\), got shape \(4,\)"):
         embedding(np.array([0]), np.ones(4))
-    with pytest.raises(ValueError, match=r"Embedding: padding_idx must be in \[-3, 3\), got 3"):
+    with pytest.raises(ValueError, match=r"Embedding: padding_idx must be an integer in \[-3, 2\], got 3"):
         Embedding(3, 2, padding_idx=3)

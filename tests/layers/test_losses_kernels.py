@@ -39,3 +39,18 @@ def test_long_rows_match_naive(dtype):
     ref_loss, ref_probs = naive.cross_entropy_forward(x, y, -100, 0.1)
     assert_close(loss, ref_loss, 1e-5 if dtype == np.float32 else 1e-12, "loss")
     assert_close(probs, ref_probs, 1e-6 if dtype == np.float32 else 1e-14, "probs")
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masked_classes_match_naive(dtype, smoothing):
+    # -inf logits (masked classes): finite losses without smoothing, +inf with it, never NaN.
+    x = np.array([[-np.inf, 0.0, 1.0], [3.0, -np.inf, 0.5]], dtype)
+    y = np.array([2, 0])
+    loss, probs = fast.cross_entropy_forward(x, y, -100, smoothing)
+    ref_loss, ref_probs = naive.cross_entropy_forward(x, y, -100, smoothing)
+    assert not np.isnan(loss).any() and np.isfinite(loss).all() == (smoothing == 0)
+    np.testing.assert_array_equal(np.isinf(loss), np.isinf(ref_loss))
+    finite = np.isfinite(ref_loss)
+    assert_close(loss[finite], ref_loss[finite], 1e-6 if dtype == np.float32 else 1e-14, "loss")
+    assert_close(probs, ref_probs, 1e-7 if dtype == np.float32 else 1e-15, "probs")

@@ -41,7 +41,7 @@ def test_layer_norm_matches_torch(torch, lead, norm, seed):
 
 
 def test_layer_norm_module(torch, rng):
-    ours, ref = LayerNorm((3, 4), eps=1e-3), torch.nn.LayerNorm((3, 4), eps=1e-3)
+    ours, ref = LayerNorm((3, 4), eps=1e-3, dtype=np.float64), torch.nn.LayerNorm((3, 4), eps=1e-3)
     assert set(ours.state_dict()) == set(ref.state_dict())
     x = rng.standard_normal((2, 3, 4))
     assert_close(ours(mg.Tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), 1e-6)
@@ -58,7 +58,8 @@ def test_batch_norm_gradcheck(shape, training, affine, seed):
 
     def fn(x, *wb):
         # Fresh running copies: gradcheck calls fn many times.
-        return batch_norm(x, rm.copy(), rv.copy(), *wb, training=training)
+        w, b = wb or (None, None)
+        return batch_norm(x, w, b, rm.copy(), rv.copy(), training=training)
 
     if affine:
         assert_gradcheck_normwise(fn, x, rng.standard_normal(c), rng.standard_normal(c))
@@ -73,7 +74,7 @@ def test_batch_norm_matches_torch(torch, shape, training, seed):
     arrays = [2 * rng.standard_normal(shape) + 1, rng.standard_normal(c), rng.standard_normal(c)]
     rm, rv = rng.standard_normal(c), rng.uniform(0.5, 2, c)
     ours_stats, ref_stats = [rm.copy(), rv.copy()], [torch.tensor(rm), torch.tensor(rv)]
-    fn = lambda x, w, b: batch_norm(x, *ours_stats, w, b, training=training, momentum=0.2)  # noqa: E731
+    fn = lambda x, w, b: batch_norm(x, w, b, *ours_stats, training=training, momentum=0.2)  # noqa: E731
     ref = lambda x, w, b: torch.nn.functional.batch_norm(  # noqa: E731
         x, *ref_stats, w, b, training=training, momentum=0.2)
     assert_grads_match(fn, ref, arrays, torch, atol=1e-11)
@@ -164,15 +165,11 @@ def test_bad_inputs():
         BatchNorm2d(3)(np.ones((2, 4, 5, 5), np.float32))
     with pytest.raises(ValueError, match=r"BatchNorm1d: x must be 2-D \(N, C\) or 3-D \(N, C, L\) with C=3, got shape \(2, 3, 1, 1\)"):
         BatchNorm1d(3)(np.ones((2, 3, 1, 1), np.float32))
-    with pytest.raises(ValueError, match=r"batch_norm: training needs more than one value per channel, got x of shape \(1, 3\)"):
+    with pytest.raises(ValueError, match=r"BatchNorm1d: training needs more than one value per channel, got x of shape \(1, 3\)"):
         BatchNorm1d(3)(np.ones((1, 3), np.float32))
-    with pytest.raises(ValueError, match="batch_norm: x contains NaN or inf"):
-        BatchNorm1d(2)(np.array([[1.0, np.nan], [2.0, 3.0]], np.float32))
-    with pytest.raises(ValueError, match="batch_norm: x contains NaN or inf"):
-        BatchNorm1d(2).eval()(np.array([[1.0, np.inf], [2.0, 3.0]], np.float32))
     with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(3,\) for x of shape \(2, 3\), got \(4,\)"):
         batch_norm(np.ones((2, 3)), weight=np.ones(4), bias=np.ones(4), training=True)
-    with pytest.raises(ValueError, match=r"layer_norm: x must end with normalized_shape \(4,\), got shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"LayerNorm: x must end with normalized_shape \(4,\), got shape \(2, 3\)"):
         LayerNorm(4)(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"group_norm: C=6 \(x of shape \(2, 6, 3\)\) must be divisible by num_groups=4"):
         group_norm(np.ones((2, 6, 3)), 4)
@@ -182,3 +179,116 @@ def test_bad_inputs():
         GroupNorm(2, 5)
     with pytest.raises(TypeError, match="batch_norm: x must be float32 or float64, got dtype int64"):
         batch_norm(np.ones((2, 3), np.int64))
+
+
+# ------------------------------------------- bad hyper-parameters and dtypes
+bad_eps = st.sampled_from([0.0, -1.0, -1e-5, np.nan, np.inf, -np.inf, True])
+bad_dtypes = st.sampled_from([np.float16, np.int64, np.int32, np.bool_])
+
+NORM_MODULES = {
+    "LayerNorm": lambda **kw: LayerNorm(3, **kw),
+    "BatchNorm1d": lambda **kw: BatchNorm1d(3, **kw),
+    "BatchNorm2d": lambda **kw: BatchNorm2d(3, **kw),
+    "GroupNorm": lambda **kw: GroupNorm(1, 3, **kw),
+}
+NORM_FUNCTIONS = {
+    "layer_norm": (lambda x, **kw: layer_norm(x, 3, **kw), (2, 3)),
+    "batch_norm": (lambda x, **kw: batch_norm(x, training=True, **kw), (2, 3)),
+    "group_norm": (lambda x, **kw: group_norm(x, 1, **kw), (2, 3)),
+}
+
+
+def _raises_naming(error, func, name):
+    return pytest.raises(error, match=rf"^{func}: {name} must be")
+
+
+@given(name=st.sampled_from(sorted(NORM_MODULES)), eps=bad_eps)
+def test_modules_reject_bad_eps(name, eps):
+    with _raises_naming(TypeError if isinstance(eps, bool) else ValueError, name, "eps"):
+        NORM_MODULES[name](eps=eps)
+
+
+@given(name=st.sampled_from(sorted(NORM_FUNCTIONS)), eps=bad_eps)
+def test_functions_reject_bad_eps(name, eps):
+    fn, shape = NORM_FUNCTIONS[name]
+    with _raises_naming(TypeError if isinstance(eps, bool) else ValueError, name, "eps"):
+        fn(np.ones(shape), eps=eps)
+
+
+@given(momentum=st.sampled_from([-0.1, 1.5, np.nan, np.inf, True]), module=st.booleans())
+def test_batch_norm_rejects_bad_momentum(momentum, module):
+    error = TypeError if isinstance(momentum, bool) else ValueError
+    with _raises_naming(error, "BatchNorm1d" if module else "batch_norm", "momentum"):
+        if module:
+            BatchNorm1d(3, momentum=momentum)
+        else:
+            batch_norm(np.ones((2, 3)), training=True, momentum=momentum)
+
+
+def test_batch_norm_momentum_none_and_bool_flags():
+    assert BatchNorm1d(3, momentum=None).momentum is None
+    with _raises_naming(TypeError, "BatchNorm2d", "affine"):
+        BatchNorm2d(3, affine=1)
+    with _raises_naming(TypeError, "batch_norm", "training"):
+        batch_norm(np.ones((2, 3)), training="yes")
+    with _raises_naming(ValueError, "GroupNorm", "num_groups"):
+        GroupNorm(0, 3)
+    with _raises_naming(TypeError, "LayerNorm", "normalized_shape"):
+        LayerNorm(2.5)
+
+
+@given(name=st.sampled_from(sorted(NORM_FUNCTIONS) + sorted(NORM_MODULES)), dtype=bad_dtypes)
+def test_bad_dtypes_raise_type_error(name, dtype):
+    if name in NORM_FUNCTIONS:
+        fn, shape = NORM_FUNCTIONS[name]
+        call = lambda: fn(np.ones(shape, dtype))  # noqa: E731
+    else:
+        shape = (2, 3, 2, 2) if name == "BatchNorm2d" else (2, 3)
+        call = lambda: NORM_MODULES[name]()(np.ones(shape, dtype))  # noqa: E731
+    with pytest.raises(TypeError, match=rf"^{name}: x must be float32 or float64, got dtype"):
+        call()
+
+
+@pytest.mark.parametrize("name", sorted(NORM_FUNCTIONS))
+def test_mixed_float_dtypes_raise(name):
+    fn, shape = NORM_FUNCTIONS[name]
+    with pytest.raises(TypeError, match=rf"^{name}: weight must have the dtype of x \(float32\), got float64"):
+        fn(np.ones(shape, np.float32), weight=np.ones(3), bias=np.zeros(3))
+    with pytest.raises(TypeError, match=r"^LayerNorm: x must have the dtype of weight \(float32\), got float64"):
+        LayerNorm(3)(np.ones((2, 3)))
+
+
+# ------------------------------------------- NaN propagates, empty batches
+@pytest.mark.parametrize("training", [True, False])
+def test_nan_activations_propagate_like_torch(torch, training):
+    x = np.array([[1.0, np.nan], [2.0, 3.0], [0.5, -1.0]])
+    for ours, ref in ((BatchNorm1d(2, dtype=np.float64), torch.nn.BatchNorm1d(2)),
+                      (LayerNorm(2, dtype=np.float64), torch.nn.LayerNorm(2)),
+                      (GroupNorm(1, 2, dtype=np.float64), torch.nn.GroupNorm(1, 2))):
+        ours.train(training), ref.train(training)
+        out, expected = ours(x).data, ref(torch.tensor(x)).detach().numpy()
+        np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+        assert np.isnan(out).any()
+        assert_close(np.nan_to_num(out), np.nan_to_num(expected), 1e-12)
+
+
+@pytest.mark.parametrize("kind", ["batch1d", "batch2d", "layer", "group"])
+def test_empty_batch_matches_torch(torch, kind):
+    shape = {"batch1d": (0, 4), "batch2d": (0, 4, 3, 3), "layer": (0, 5, 4), "group": (0, 4, 3)}[kind]
+    ours, ref = {
+        "batch1d": (BatchNorm1d(4, dtype=np.float64), torch.nn.BatchNorm1d(4)),
+        "batch2d": (BatchNorm2d(4, dtype=np.float64), torch.nn.BatchNorm2d(4)),
+        "layer": (LayerNorm(4, dtype=np.float64), torch.nn.LayerNorm(4)),
+        "group": (GroupNorm(2, 4, dtype=np.float64), torch.nn.GroupNorm(2, 4)),
+    }[kind]
+    ours.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
+    x, xt = mg.Tensor(np.zeros(shape), requires_grad=True), torch.zeros(shape, requires_grad=True)
+    out, expected = ours(x), ref(xt)
+    assert out.shape == tuple(expected.shape) == shape
+    out.sum().backward()
+    expected.sum().backward()
+    assert x.grad.shape == shape
+    for name, p in ours.named_parameters():
+        np.testing.assert_array_equal(p.grad, dict(ref.named_parameters())[name].grad.numpy())
+    for name, value in ref.state_dict().items():  # running statistics untouched, counter advanced
+        np.testing.assert_array_equal(ours.state_dict()[name], value.numpy(), err_msg=name)

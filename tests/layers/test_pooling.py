@@ -117,7 +117,7 @@ def test_float32_modules_match_torch(torch, rng):
         ((1, 1, 2, 8), dict(kernel_size=3), ValueError, r"kernel 3x3 is larger than the padded input 2x8"),
         ((1, 1, 8, 8), dict(kernel_size=2, stride=0), ValueError, r"stride must be >= 1, got 0"),
         ((1, 1, 8, 8), dict(kernel_size=0), ValueError, r"kernel_size must be >= 1"),
-        ((1, 1, 8, 8), dict(kernel_size=2, padding=2), ValueError, r"padding \(2, 2\) must be at most half"),
+        ((1, 1, 8, 8), dict(kernel_size=2, padding=2), ValueError, r"padding must be at most half of kernel_size \(2, 2\), got \(2, 2\)"),
     ],
 )
 def test_pool_bad_input(fn, shape, kwargs, error, match):

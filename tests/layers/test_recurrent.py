@@ -102,12 +102,14 @@ def test_step_functions_match_torch_cells(torch, kind, rng):
     expected_grads = [t.grad.numpy() for t in inputs + params]
 
     forward = getattr(R, f"{kind}_step_forward")
-    backward = getattr(R, f"{kind}_step_backward")
+    backward = getattr(R, f"{kind}_backward")
     out, cache = forward(x, *states, w_ih, w_hh, b_ih, b_hh)
     outs = list(out) if kind == "lstm" else [out]
     for o, r in zip(outs, ref):
         assert_close(o, r.detach().numpy(), 1e-12, "step forward")
-    grads = backward(*douts, cache)
+    # A step's cache is a one-step sequence's: the sequence backward gives its gradients.
+    dx, *rest = backward((douts[0][:, None], None, *douts[1:]), cache)
+    grads = [dx[:, 0], *rest]
     assert len(grads) == len(expected_grads)
     for k, (g, e) in enumerate(zip(grads, expected_grads)):
         assert_close(g, e, 1e-12, f"step grad {k}")
@@ -260,7 +262,7 @@ def test_bad_shapes_raise(kind):
         fn(*bad)
     bad = list(args)
     bad[x_pos] = np.zeros((2, 3, 7))
-    with pytest.raises(ValueError, match=rf"{name}: w_ih must have shape .* got shape"):
+    with pytest.raises(ValueError, match=rf"{name}: weight_ih must have shape .* got shape"):
         fn(*bad)
     bad = list(args)
     bad[1] = np.zeros((3, 5))
@@ -268,7 +270,7 @@ def test_bad_shapes_raise(kind):
         fn(*bad)
     bad = list(args)
     bad[w_ih_pos + 2] = np.zeros(7)
-    with pytest.raises(ValueError, match=rf"{name}: b_ih must have shape"):
+    with pytest.raises(ValueError, match=rf"{name}: bias_ih must have shape"):
         fn(*bad)
     bad = list(args)
     bad[x_pos] = np.zeros((2, 0, 4))
@@ -276,14 +278,14 @@ def test_bad_shapes_raise(kind):
         fn(*bad)
     bad = list(args)
     bad[x_pos] = args[0].astype(np.float32)
-    with pytest.raises(TypeError, match=rf"{name}: .* has dtype float64 but x has dtype float32"):
+    with pytest.raises(TypeError, match=rf"{name}: .* must have the dtype of x \(float32\), got float64"):
         fn(*bad)
 
 
 def test_module_bad_arguments():
-    with pytest.raises(ValueError, match="LSTM: hidden_size must be positive"):
+    with pytest.raises(ValueError, match="LSTM: hidden_size must be an integer >= 1, got 0"):
         R.LSTM(3, 0)
-    with pytest.raises(TypeError, match="GRU: num_layers must be an int"):
+    with pytest.raises(TypeError, match="GRU: num_layers must be an integer, got 1.5"):
         R.GRU(3, 4, num_layers=1.5)
     lstm = R.LSTM(3, 4, num_layers=2)
     x = np.zeros((2, 5, 3), np.float32)
@@ -293,5 +295,59 @@ def test_module_bad_arguments():
         lstm(x, np.zeros((2, 2, 4), np.float32))
     with pytest.raises(ValueError, match=r"RNN: hx must have shape"):
         R.RNN(3, 4)(x, np.zeros((2, 2, 4), np.float32))
-    with pytest.raises(TypeError, match="lstm: w_ih has dtype float32 but x has dtype float64"):
+    with pytest.raises(TypeError, match=r"LSTM: x must have the dtype of weight_ih_l0 \(float32\), got float64"):
         lstm(x.astype(np.float64))
+
+
+# ------------------------------------------------ empty batches, bad options
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_empty_batch_matches_torch(torch, kind):
+    ours = MODULES[kind](3, 4, num_layers=2, rng=0, dtype=np.float64)
+    ref = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](3, 4, num_layers=2, batch_first=True)
+    ours.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
+    x, xt = mg.Tensor(np.zeros((0, 5, 3)), requires_grad=True), torch.zeros(0, 5, 3, requires_grad=True)
+    (out, final), (out_t, final_t) = ours(x), ref(xt)
+    finals = list(final) if kind == "lstm" else [final]
+    finals_t = list(final_t) if kind == "lstm" else [final_t]
+    assert out.shape == tuple(out_t.shape) == (0, 5, 4)
+    assert [f.shape for f in finals] == [tuple(f.shape) for f in finals_t] == [(2, 0, 4)] * len(finals)
+    (out.sum() + sum(f.sum() for f in finals)).backward()
+    (out_t.sum() + sum(f.sum() for f in finals_t)).backward()
+    assert x.grad.shape == (0, 5, 3)
+    for name, p in ours.named_parameters():
+        np.testing.assert_array_equal(p.grad, dict(ref.named_parameters())[name].grad.numpy(), err_msg=name)
+        assert not p.grad.any()
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_no_time_steps_is_refused_like_torch(torch, kind):
+    with pytest.raises(RuntimeError, match="sequence length"):
+        {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](3, 4, batch_first=True)(
+            torch.zeros(2, 0, 3))
+    with pytest.raises(ValueError, match=rf"^{MODULES[kind].__name__}: x must have at least one time step"):
+        MODULES[kind](3, 4)(np.zeros((2, 0, 3), np.float32))
+
+
+@given(kind=kinds, arg=st.sampled_from(["input_size", "hidden_size", "num_layers"]),
+       value=st.sampled_from([0, -1, 2.0, True, np.nan, None]))
+def test_module_rejects_bad_sizes(kind, arg, value):
+    name = MODULES[kind].__name__
+    sizes = dict(input_size=3, hidden_size=4, num_layers=1)
+    sizes[arg] = value
+    error = ValueError if isinstance(value, int) and not isinstance(value, bool) else TypeError
+    with pytest.raises(error, match=rf"^{name}: {arg} must be an integer"):
+        MODULES[kind](**sizes)
+
+
+@given(kind=kinds, dtype=st.sampled_from([np.float16, np.int64, np.bool_]))
+def test_bad_dtypes_raise_type_error(kind, dtype):
+    name = MODULES[kind].__name__
+    with pytest.raises(TypeError, match=rf"^{name}: x must be float32 or float64, got dtype"):
+        MODULES[kind](3, 4)(np.zeros((2, 5, 3), dtype))
+    args = [a.astype(dtype) if k == 0 else a for k, a in enumerate(_valid(kind))]
+    with pytest.raises(TypeError, match=rf"^{kind}: x must be float32 or float64, got dtype"):
+        FUNCTIONS[kind](*args)
+    with pytest.raises(TypeError, match=rf"^{name}: bias must be True or False"):
+        MODULES[kind](3, 4, bias="yes")
