@@ -2,8 +2,11 @@
 
 Functions take ``np.ndarray`` images, ``(H, W)`` grey or ``(H, W, 3)`` colour
 (integers are scaled to [0, 1]), validate them once at the entry, and return
-arrays or small dataclasses. ``python -m classic_cv --help`` runs each
-algorithm on image files.
+arrays or small dataclasses. Points are (x, y) = (column, row) everywhere
+(``Keypoints.xy``, ``corner_peaks``, RANSAC and homographies, Hough results,
+the drawing helpers of ``classic_cv.io``); an array of (row, column) pairs would
+say so in its name. ``python -m classic_cv --help`` runs each algorithm on
+image files.
 """
 from .canny import canny
 from .filters import convolve2d, correlate2d, gaussian_blur, gaussian_kernel1d, rgb2gray, scharr, sobel

@@ -10,38 +10,102 @@ with the result drawn on it::
     python -m classic_cv seam-carve photo.png narrow.png --width 300
     python -m classic_cv stitch left.png right.png panorama.png
 
-Run ``python -m classic_cv COMMAND --help`` for each command's options.
+Run ``python -m classic_cv COMMAND --help`` for each command's options. Bad
+options or files end the run with one line on stderr naming the option, and
+exit code 2.
 """
 import argparse
+import os
 import sys
 
 import numpy as np
+from PIL import Image
+
+from minigrad.validation import check_int, check_number
 
 from . import io
 from .filters import rgb2gray
 
 
+class UsageError(Exception):
+    """A bad option or file; the message starts with the option's name."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``PROG: error: MESSAGE`` on stderr, exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _option(kind=float, **bounds):
+    """An argparse ``type`` that parses ``kind`` and applies ``minigrad.validation``'s
+    range check (``low``, ``high``, ``low_open``), so NaN and inf never pass."""
+    check = check_int if kind is int else check_number
+
+    def parse(text):
+        try:
+            return check("", "value", kind(text), **bounds)
+        except ValueError as exc:
+            if "must be" not in str(exc):  # kind(text) itself failed
+                raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, "
+                                                 f"got {text!r}") from None
+            raise argparse.ArgumentTypeError("must be" + str(exc).partition(" must be")[2]) from None
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _read(args, dest):
+    """Read the image file named by the positional argument ``dest``."""
+    path = getattr(args, dest)
+    try:
+        return io.read_image(path)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise UsageError(f"argument {dest}: cannot read image {path!r} ({exc})") from None
+
+
+def _write(args, image):
+    try:
+        io.write_image(args.output, image)
+    except OSError as exc:
+        raise UsageError(f"argument output: cannot write {args.output!r} ({exc})") from None
+
+
+def _check_output(path):
+    """Refuse an output file that could not be written before any work is done."""
+    if os.path.splitext(path)[1].lower() not in Image.registered_extensions():
+        raise UsageError(f"argument output: must end in an image file extension such as .png, got {path!r}")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"argument output: folder {folder!r} does not exist")
+
+
 def _canny(args):
     from .canny import canny
 
-    image = io.read_image(args.input)
-    edges = canny(image, args.sigma, args.low, args.high, use_quantiles=args.quantiles)
-    out = io.overlay_mask(image, edges) if args.overlay else edges
-    io.write_image(args.output, out)
+    low, high = 0.1 if args.low is None else args.low, 0.2 if args.high is None else args.high
+    if low > high:
+        raise UsageError(f"argument --low: must be <= --high, got {low} > {high}")
+    if args.quantiles and high > 1:
+        raise UsageError(f"argument --high: must be <= 1 with --quantiles, got {high}")
+    image = _read(args, "input")
+    edges = canny(image, args.sigma, low, high, use_quantiles=args.quantiles)
+    _write(args, io.overlay_mask(image, edges) if args.overlay else edges)
     return f"{int(edges.sum())} edge pixels"
 
 
 def _harris(args):
     from .harris import corner_harris, corner_peaks, corner_shi_tomasi
 
-    image = io.read_image(args.input)
+    image = _read(args, "input")
     if args.shi_tomasi:
         response = corner_shi_tomasi(image, sigma=args.sigma)
     else:
         response = corner_harris(image, k=args.k, sigma=args.sigma)
     coords = corner_peaks(response, min_distance=args.min_distance, threshold_rel=args.threshold_rel,
                           num_peaks=args.num_peaks)
-    io.write_image(args.output, io.draw_points(image, coords[:, 0], coords[:, 1], radius=args.radius))
+    _write(args, io.draw_points(image, coords, radius=args.radius))
     return f"{len(coords)} corners"
 
 
@@ -49,7 +113,9 @@ def _hough(args):
     from .canny import canny
     from . import hough
 
-    image = io.read_image(args.input)
+    if args.radii[0] > args.radii[1]:
+        raise UsageError(f"argument --radii: MIN must be <= MAX, got {args.radii[0]} > {args.radii[1]}")
+    image = _read(args, "input")
     edges = canny(image, args.sigma)
     if args.shape == "lines":
         accumulator, theta, rho = hough.hough_line(edges)
@@ -65,9 +131,9 @@ def _hough(args):
         radii = np.arange(args.radii[0], args.radii[1] + 1)
         circles = hough.hough_circle_peaks(hough.hough_circle(edges, radii), radii, threshold=args.threshold,
                                            num_peaks=args.num_peaks)
-        out = io.draw_circles(image, circles.x, circles.y, circles.radius)
+        out = io.draw_circles(image, circles.xy, circles.radius)
         found = len(circles)
-    io.write_image(args.output, out)
+    _write(args, out)
     return f"{found} {args.shape}"
 
 
@@ -83,44 +149,43 @@ def _sift(args):
     from .matching import match_descriptors
     from .sift import sift
 
-    img1 = io.read_image(args.input)
+    img1 = _read(args, "input")
+    img2 = None if args.input2 is None else _read(args, "input2")
     kp1, desc1 = sift(img1)
-    if args.input2 is None:
-        xy = kp1.xy
-        io.write_image(args.output, io.draw_points(img1, xy[:, 1], xy[:, 0], radius=3))
+    if img2 is None:
+        _write(args, io.draw_points(img1, kp1.xy, radius=3))
         return f"{len(kp1)} keypoints"
-    img2 = io.read_image(args.input2)
     kp2, desc2 = sift(img2)
     matches, _ = match_descriptors(desc1, desc2, ratio=args.ratio, cross_check=args.cross_check)
     shift = np.array([img1.shape[1], 0.0])
     segments = np.stack([kp1.xy[matches[:, 0]], kp2.xy[matches[:, 1]] + shift], axis=1)
-    io.write_image(args.output, io.draw_segments(_side_by_side(img1, img2), segments, color=(0, 255, 0)))
+    _write(args, io.draw_segments(_side_by_side(img1, img2), segments, color=(0, 255, 0)))
     return f"{len(kp1)} and {len(kp2)} keypoints, {len(matches)} matches"
 
 
 def _seam_carve(args):
     from .seam_carving import seam_carve
 
-    image = io.read_image(args.input)
+    image = _read(args, "input")
     out = seam_carve(image, height=args.height, width=args.width, energy=args.energy)
-    io.write_image(args.output, out)
+    _write(args, out)
     return f"{image.shape[:2]} -> {out.shape[:2]}"
 
 
 def _stitch(args):
     from .stitching import stitch
 
-    img1, img2 = io.read_image(args.input), io.read_image(args.input2)
+    img1, img2 = _read(args, "input"), _read(args, "input2")
     if (img1.ndim == 3) != (img2.ndim == 3):
         img1, img2 = (rgb2gray(im) if im.ndim == 3 else im for im in (img1, img2))
     panorama = stitch(img1, img2, ratio=args.ratio)
-    io.write_image(args.output, panorama)
+    _write(args, panorama)
     return f"panorama {panorama.shape[:2]}"
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m classic_cv", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="python -m classic_cv", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name, fn, help, second_input=None):
@@ -135,51 +200,62 @@ def build_parser():
         return p
 
     p = command("canny", _canny, "Canny edge map (white edges, or drawn over the image with --overlay)")
-    p.add_argument("--sigma", type=float, default=1.0, help="Gaussian smoothing (default 1)")
-    p.add_argument("--low", type=float, default=None, help="low threshold (default 0.1)")
-    p.add_argument("--high", type=float, default=None, help="high threshold (default 0.2)")
+    p.add_argument("--sigma", type=_option(low=0), default=1.0, help="Gaussian smoothing (default 1)")
+    p.add_argument("--low", type=_option(low=0), default=None, help="low threshold (default 0.1)")
+    p.add_argument("--high", type=_option(low=0), default=None, help="high threshold (default 0.2)")
     p.add_argument("--quantiles", action="store_true", help="thresholds are quantiles of the gradient magnitude")
     p.add_argument("--overlay", action="store_true", help="draw edges in red over the input")
 
     p = command("harris", _harris, "Harris (or Shi-Tomasi) corners drawn as circles")
-    p.add_argument("--sigma", type=float, default=1.0, help="structure tensor window (default 1)")
-    p.add_argument("--k", type=float, default=0.05, help="Harris sensitivity (default 0.05)")
+    p.add_argument("--sigma", type=_option(low=0), default=1.0, help="structure tensor window (default 1)")
+    p.add_argument("--k", type=_option(low=0, high=0.25), default=0.05, help="Harris sensitivity (default 0.05)")
     p.add_argument("--shi-tomasi", action="store_true", help="min-eigenvalue response instead of Harris")
-    p.add_argument("--min-distance", type=int, default=5, help="minimum corner spacing in px (default 5)")
-    p.add_argument("--threshold-rel", type=float, default=0.01, help="relative response threshold (default 0.01)")
-    p.add_argument("--num-peaks", type=int, default=None, help="at most this many corners")
-    p.add_argument("--radius", type=float, default=4, help="drawn circle radius")
+    p.add_argument("--min-distance", type=_option(int, low=1), default=5,
+                   help="minimum corner spacing in px (default 5)")
+    p.add_argument("--threshold-rel", type=_option(low=0, high=1), default=0.01,
+                   help="relative response threshold (default 0.01)")
+    p.add_argument("--num-peaks", type=_option(int, low=1), default=None, help="at most this many corners")
+    p.add_argument("--radius", type=_option(low=0, low_open=True), default=4, help="drawn circle radius")
 
     p = command("hough", _hough, "Hough lines, probabilistic segments or circles on Canny edges")
     p.add_argument("--shape", choices=("lines", "segments", "circles"), default="lines")
-    p.add_argument("--sigma", type=float, default=2.0, help="Canny smoothing (default 2)")
-    p.add_argument("--threshold", type=float, default=None, help="accumulator threshold (default half the max)")
-    p.add_argument("--num-peaks", type=int, default=10, help="at most this many lines/circles (default 10)")
-    p.add_argument("--radii", type=int, nargs=2, default=(10, 50), metavar=("MIN", "MAX"), help="circle radii")
-    p.add_argument("--line-length", type=float, default=50, help="minimum segment length (default 50)")
-    p.add_argument("--line-gap", type=int, default=5, help="largest gap inside a segment (default 5)")
+    p.add_argument("--sigma", type=_option(low=0), default=2.0, help="Canny smoothing (default 2)")
+    p.add_argument("--threshold", type=_option(), default=None, help="accumulator threshold (default half the max)")
+    p.add_argument("--num-peaks", type=_option(int, low=1), default=10,
+                   help="at most this many lines/circles (default 10)")
+    p.add_argument("--radii", type=_option(int, low=1), nargs=2, default=(10, 50), metavar=("MIN", "MAX"),
+                   help="circle radii in px")
+    p.add_argument("--line-length", type=_option(low=0, low_open=True), default=50,
+                   help="minimum segment length (default 50)")
+    p.add_argument("--line-gap", type=_option(int, low=0), default=5, help="largest gap inside a segment (default 5)")
 
     p = command("sift", _sift, "SIFT keypoints of one image, or matches between two", second_input="optional")
-    p.add_argument("--ratio", type=float, default=0.75, help="Lowe's ratio test (default 0.75)")
+    p.add_argument("--ratio", type=_option(low=0, low_open=True, high=1), default=0.75,
+                   help="Lowe's ratio test (default 0.75)")
     p.add_argument("--cross-check", action="store_true", help="keep only mutual nearest neighbours")
 
     p = command("seam-carve", _seam_carve, "content-aware resize by seam carving")
-    p.add_argument("--width", type=int, default=None, help="output width (default unchanged)")
-    p.add_argument("--height", type=int, default=None, help="output height (default unchanged)")
+    p.add_argument("--width", type=_option(int, low=1), default=None, help="output width (default unchanged)")
+    p.add_argument("--height", type=_option(int, low=1), default=None, help="output height (default unchanged)")
     p.add_argument("--energy", choices=("backward", "forward"), default="backward")
 
     p = command("stitch", _stitch, "two-image panorama (SIFT + RANSAC homography + warp)", second_input="required")
-    p.add_argument("--ratio", type=float, default=0.75, help="Lowe's ratio test (default 0.75)")
+    p.add_argument("--ratio", type=_option(low=0, low_open=True, high=1), default=0.75,
+                   help="Lowe's ratio test (default 0.75)")
     return parser
 
 
 def main(argv=None):
+    """Run one command; returns the exit code (2 for a bad option, file or image)."""
     args = build_parser().parse_args(argv)
     try:
+        _check_output(args.output)
         summary = args.run(args)
-    except (OSError, ValueError, TypeError) as exc:
+    except (UsageError, ValueError, TypeError) as exc:
+        # Library errors name the function and argument ("sift: image must be ..."):
+        # the images they refer to are this command's input files.
         print(f"python -m classic_cv {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     print(f"{args.command}: {summary} -> {args.output}")
     return 0
 

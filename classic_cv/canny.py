@@ -7,10 +7,12 @@ non-maximum suppression); the pipeline is fused into a few Numba passes.
 import numpy as np
 from scipy import ndimage as ndi
 
+from minigrad.validation import check_bool, check_number
+
 from ._kernels import canny as _k
 from ._kernels import filters as _kf
-from ._validate import as_gray, check_mask, check_number, check_positive
-from .filters import _check_mode, border_index, gaussian_kernel1d
+from ._validate import as_gray, check_mask
+from .filters import _gaussian_kernel1d, border_index, check_mode, check_sigma
 
 
 def _smooth(image, sigma, mask, mode, cval):
@@ -21,7 +23,7 @@ def _smooth(image, sigma, mask, mode, cval):
     boundary is not darkened by what lies beyond it (skimage's convention,
     including its ``+ eps`` guard).
     """
-    k = gaussian_kernel1d(sigma).astype(image.dtype)
+    k = _gaussian_kernel1d(sigma).astype(image.dtype)
     h, w = image.shape
     idx_r = border_index(h, len(k) // 2, len(k) // 2, mode)
     idx_c = border_index(w, len(k) // 2, len(k) // 2, mode)
@@ -65,7 +67,7 @@ def canny(image, sigma=1.0, low_threshold=None, high_threshold=None, mask=None,
         Integer images are scaled to [0, 1] first, so thresholds are in the
         units of a [0, 1] image whatever the dtype. float32 input is processed
         in float32, everything else in float64.
-    sigma : float >= 0
+    sigma : float in [0, 1e5]
         Gaussian smoothing (kernel radius ``int(4 * sigma + 0.5)``).
     low_threshold, high_threshold : float, default 0.1 and 0.2
         Hysteresis thresholds on the Sobel gradient magnitude (absolute), or
@@ -83,17 +85,18 @@ def canny(image, sigma=1.0, low_threshold=None, high_threshold=None, mask=None,
         magnitude >= low, 8-connected to at least one pixel >= high.
     """
     func = "canny"
-    image = as_gray(image, "image", func)
+    image = as_gray(func, "image", image)
     if min(image.shape) < 3:
         raise ValueError(f"{func}: image must be at least 3x3, got shape {image.shape}")
-    sigma = check_positive(sigma, "sigma", func, allow_zero=True)
-    cval = _check_mode(mode, cval, func)
+    sigma = check_sigma(func, "sigma", sigma)
+    cval = check_mode(func, mode, cval, image)
+    use_quantiles = check_bool(func, "use_quantiles", use_quantiles)
     bounds = dict(low=0.0, high=1.0) if use_quantiles else dict(low=0.0)
-    low = 0.1 if low_threshold is None else check_number(low_threshold, "low_threshold", func, **bounds)
-    high = 0.2 if high_threshold is None else check_number(high_threshold, "high_threshold", func, **bounds)
+    low = 0.1 if low_threshold is None else check_number(func, "low_threshold", low_threshold, **bounds)
+    high = 0.2 if high_threshold is None else check_number(func, "high_threshold", high_threshold, **bounds)
     if low > high:
         raise ValueError(f"{func}: low_threshold must be <= high_threshold, got {low} > {high}")
-    mask = check_mask(mask, image.shape, "mask", func)
+    mask = check_mask(func, "mask", mask, image.shape)
 
     smoothed = _smooth(image, sigma, mask, mode, cval)
     if use_quantiles:

@@ -15,13 +15,23 @@ constant   ``k k k | a b c d | k k k``  constant (k = cval)
 All functions accept (H, W) or (H, W, C) images (channels filtered
 independently) of any real dtype; float32 input stays float32, everything else
 is computed in float64 (integers scaled to [0, 1], see ``_validate``).
+
+Gaussian ``sigma`` is at most ``MAX_SIGMA`` (1e5 px, far beyond any image):
+larger values would only allocate a kernel of millions of samples.
+
+Each public function checks its arguments and calls a private twin
+(``_gaussian_blur``, ``_gaussian_kernel1d``) that the rest of the package calls
+with arguments it already checked.
 """
 import numpy as np
 
+from minigrad.validation import check_choice, check_number
+
 from ._kernels import filters as _k
-from ._validate import as_float_image, as_gray, check_choice, check_number, check_positive
+from ._validate import as_float_image, as_gray
 
 MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
+MAX_SIGMA = 1e5
 
 
 def border_index(n, before, after, mode):
@@ -80,9 +90,21 @@ def _separable(image, k_rows, k_cols, mode, cval, out=None):
     return _per_channel(image, one)
 
 
-def _check_mode(mode, cval, func):
-    check_choice(mode, "mode", func, MODES)
-    return check_number(cval, "cval", func)
+def check_sigma(func, name, value, low_open=False):
+    """A Gaussian standard deviation in [0, MAX_SIGMA] ((0, MAX_SIGMA] with ``low_open``), as a float."""
+    return check_number(func, name, value, low=0, low_open=low_open, high=MAX_SIGMA)
+
+
+def check_mode(func, mode, cval, image):
+    """Check a border ``mode`` and its fill value ``cval``; return ``cval`` as a float."""
+    check_choice(func, "mode", mode, MODES)
+    return check_cval(func, cval, image)
+
+
+def check_cval(func, cval, image):
+    """A fill value the (float) ``image``'s dtype can hold: 1e300 would become inf in float32."""
+    largest = float(np.finfo(image.dtype).max)
+    return check_number(func, "cval", cval, low=-largest, high=largest)
 
 
 def gaussian_kernel1d(sigma, truncate=4.0):
@@ -97,8 +119,13 @@ def gaussian_kernel1d(sigma, truncate=4.0):
     -------
     kernel : (2 * radius + 1,) float64, sums to 1
     """
-    sigma = check_positive(sigma, "sigma", "gaussian_kernel1d", allow_zero=True)
-    truncate = check_positive(truncate, "truncate", "gaussian_kernel1d")
+    func = "gaussian_kernel1d"
+    return _gaussian_kernel1d(check_sigma(func, "sigma", sigma),
+                              check_number(func, "truncate", truncate, low=0, low_open=True, high=100))
+
+
+def _gaussian_kernel1d(sigma, truncate=4.0):
+    """``gaussian_kernel1d`` for checked arguments."""
     radius = int(truncate * sigma + 0.5)
     if sigma == 0 or radius == 0:
         return np.ones(1)
@@ -113,7 +140,7 @@ def gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0, out=None
     Parameters
     ----------
     image : (H, W) or (H, W, C)
-    sigma : float >= 0, or (sigma_y, sigma_x)
+    sigma : float in [0, 1e5], or (sigma_y, sigma_x)
         Standard deviation in pixels; kernel radius ``int(truncate * sigma + 0.5)``.
     mode : str
         Border mode (see module docstring); ``cval`` fills in ``'constant'`` mode.
@@ -127,22 +154,27 @@ def gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0, out=None
     blurred : same shape as ``image``, float32 or float64 (``out`` if given)
     """
     func = "gaussian_blur"
-    image = as_float_image(image, "image", func)
+    image = as_float_image(func, "image", image)
     if out is not None:
-        _check_out(out, image, func)
-    cval = _check_mode(mode, cval, func)
-    if np.isscalar(sigma):
-        sy = sx = sigma
-    elif len(sigma) == 2:
-        sy, sx = sigma
+        _check_out(func, out, image)
+    cval = check_mode(func, mode, cval, image)
+    if np.ndim(sigma) == 1:
+        if len(sigma) != 2:
+            raise ValueError(f"{func}: sigma must be a number or (sigma_y, sigma_x), got {sigma!r}")
+        sigma = tuple(check_sigma(func, "sigma", s) for s in sigma)
     else:
-        raise ValueError(f"{func}: sigma must be a number or (sigma_y, sigma_x), got {sigma!r}")
-    k_rows = gaussian_kernel1d(check_positive(sy, "sigma", func, allow_zero=True), truncate)
-    k_cols = gaussian_kernel1d(check_positive(sx, "sigma", func, allow_zero=True), truncate)
-    return _separable(image, k_rows, k_cols, mode, cval, out)
+        sigma = check_sigma(func, "sigma", sigma)
+    truncate = check_number(func, "truncate", truncate, low=0, low_open=True, high=100)
+    return _gaussian_blur(image, sigma, mode, truncate, cval, out)
 
 
-def _check_out(out, image, func):
+def _gaussian_blur(image, sigma, mode="reflect", truncate=4.0, cval=0.0, out=None):
+    """``gaussian_blur`` of a checked float image; ``sigma`` a float or (sigma_y, sigma_x)."""
+    sy, sx = sigma if isinstance(sigma, tuple) else (sigma, sigma)
+    return _separable(image, _gaussian_kernel1d(sy, truncate), _gaussian_kernel1d(sx, truncate), mode, cval, out)
+
+
+def _check_out(func, out, image):
     """``out`` must be a C-contiguous 2-D array like ``image`` and not overlap it
     (the streamed kernels read input rows after writing earlier output rows)."""
     if not isinstance(out, np.ndarray):
@@ -164,9 +196,9 @@ _SOBEL_SMOOTH = np.array([1.0, 2.0, 1.0])
 _SCHARR_SMOOTH = np.array([3.0, 10.0, 3.0])
 
 
-def _gradient(image, smooth, mode, cval, func):
-    image = as_float_image(image, "image", func)
-    cval = _check_mode(mode, cval, func)
+def _gradient(func, image, smooth, mode, cval):
+    image = as_float_image(func, "image", image)
+    cval = check_mode(func, mode, cval, image)
     gx = _separable(image, smooth, _DERIVATIVE, mode, cval)
     gy = _separable(image, _DERIVATIVE, smooth, mode, cval)
     return gx, gy
@@ -182,7 +214,7 @@ def sobel(image, mode="reflect", cval=0.0):
     -------
     gx, gy : same shape as ``image``
     """
-    return _gradient(image, _SOBEL_SMOOTH, mode, cval, "sobel")
+    return _gradient("sobel", image, _SOBEL_SMOOTH, mode, cval)
 
 
 def scharr(image, mode="reflect", cval=0.0):
@@ -190,13 +222,13 @@ def scharr(image, mode="reflect", cval=0.0):
 
     Better rotational symmetry than Sobel. Returns gx, gy like ``sobel``.
     """
-    return _gradient(image, _SCHARR_SMOOTH, mode, cval, "scharr")
+    return _gradient("scharr", image, _SCHARR_SMOOTH, mode, cval)
 
 
-def _correlate(image, kernel, mode, cval, func, flip):
-    image = as_float_image(image, "image", func)
-    kernel = as_float_image(kernel, "kernel", func, ndim=2, dtype=np.float64)
-    cval = _check_mode(mode, cval, func)
+def _correlate(func, image, kernel, mode, cval, flip):
+    image = as_float_image(func, "image", image)
+    kernel = as_float_image(func, "kernel", kernel, ndim=2, dtype=np.float64)
+    cval = check_mode(func, mode, cval, image)
     if flip:
         kernel = kernel[::-1, ::-1]
     kernel = np.ascontiguousarray(kernel, dtype=image.dtype)
@@ -231,7 +263,7 @@ def correlate2d(image, kernel, mode="reflect", cval=0.0):
     -------
     out : same shape as ``image``. Equals ``scipy.ndimage.correlate``.
     """
-    return _correlate(image, kernel, mode, cval, "correlate2d", flip=False)
+    return _correlate("correlate2d", image, kernel, mode, cval, flip=False)
 
 
 def convolve2d(image, kernel, mode="reflect", cval=0.0):
@@ -239,7 +271,7 @@ def convolve2d(image, kernel, mode="reflect", cval=0.0):
 
     Equals ``scipy.ndimage.convolve`` (same origin convention). Shapes as ``correlate2d``.
     """
-    return _correlate(image, kernel, mode, cval, "convolve2d", flip=True)
+    return _correlate("convolve2d", image, kernel, mode, cval, flip=True)
 
 
 def rgb2gray(image):
@@ -253,4 +285,4 @@ def rgb2gray(image):
     -------
     gray : (H, W) float32 or float64
     """
-    return as_gray(image, "image", "rgb2gray")
+    return as_gray("rgb2gray", "image", image)

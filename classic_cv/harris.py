@@ -5,13 +5,17 @@ Sobel derivatives and Gaussian window both use border ``mode`` (default
 'constant', zero outside), tensor elements in row/column order (Arr, Arc, Acc).
 One difference: with ``mode='constant'`` and a nonzero ``cval``, the Sobel
 stencil here sees ``cval`` outside the image, whereas skimage's chain of 1-D
-filters pads its intermediate (derivative) image with ``cval`` too.
+filters pads its intermediate (derivative) image with ``cval`` too. And
+``corner_peaks`` returns points as (x, y), the package's convention, where
+skimage returns (row, column).
 """
 import numpy as np
 
+from minigrad.validation import check_bool, check_choice, check_int, check_number
+
 from ._kernels import harris as _k
-from ._validate import as_float_image, as_gray, check_choice, check_number, check_positive
-from .filters import _check_mode, border_index, gaussian_kernel1d
+from ._validate import as_float_image, as_gray
+from .filters import _gaussian_kernel1d, border_index, check_mode, check_sigma
 
 
 def structure_tensor(image, sigma=1.0, mode="constant", cval=0.0):
@@ -20,7 +24,7 @@ def structure_tensor(image, sigma=1.0, mode="constant", cval=0.0):
     Parameters
     ----------
     image : (H, W) gray or (H, W, 3) RGB
-    sigma : float >= 0, standard deviation of the Gaussian window
+    sigma : float in [0, 1e5], standard deviation of the Gaussian window
 
     Returns
     -------
@@ -29,16 +33,20 @@ def structure_tensor(image, sigma=1.0, mode="constant", cval=0.0):
         derivatives along rows / columns.
     """
     func = "structure_tensor"
-    image = as_gray(image, "image", func)
-    sigma = check_positive(sigma, "sigma", func, allow_zero=True)
-    cval = _check_mode(mode, cval, func)
+    image, sigma, cval = _check_common(func, image, sigma, mode, cval)
     return _run_corner_kernel(image, sigma, mode, cval, _k.TENSOR)
+
+
+def _check_common(func, image, sigma, mode, cval):
+    """The arguments every response shares: (H, W) float image, sigma, cval."""
+    image = as_gray(func, "image", image)
+    return image, check_sigma(func, "sigma", sigma), check_mode(func, mode, cval, image)
 
 
 def _run_corner_kernel(image, sigma, mode, cval, what, k=0.0, eps=0.0):
     """Run the streamed structure-tensor kernel on a validated (H, W) float image;
     returns (Arr, Arc, Acc) when ``what`` is TENSOR, else the requested response."""
-    window = gaussian_kernel1d(sigma).astype(image.dtype)
+    window = _gaussian_kernel1d(sigma).astype(image.dtype)
     h, w = image.shape
     rad = len(window) // 2
     # A response uses one output; the kernel's unused slots may alias it.
@@ -58,19 +66,17 @@ def corner_harris(image, method="k", k=0.05, eps=1e-6, sigma=1.0, mode="constant
     method : 'k' for ``det(A) - k trace(A)^2``; 'eps' for Noble's
         ``2 det(A) / (trace(A) + eps)``
     k : float in [0, 0.25], sensitivity (larger finds fewer, sharper corners)
-    sigma : float >= 0, Gaussian window of the structure tensor ``A``
+    sigma : float in [0, 1e5], Gaussian window of the structure tensor ``A``
 
     Returns
     -------
     response : (H, W) float; large positive at corners, negative on edges
     """
     func = "corner_harris"
-    image = as_gray(image, "image", func)
-    check_choice(method, "method", func, ("k", "eps"))
-    k = check_number(k, "k", func, low=0.0, high=0.25)
-    eps = check_positive(eps, "eps", func)
-    sigma = check_positive(sigma, "sigma", func, allow_zero=True)
-    cval = _check_mode(mode, cval, func)
+    image, sigma, cval = _check_common(func, image, sigma, mode, cval)
+    check_choice(func, "method", method, ("k", "eps"))
+    k = check_number(func, "k", k, low=0.0, high=0.25)
+    eps = check_number(func, "eps", eps, low=0, low_open=True)
     return _run_corner_kernel(image, sigma, mode, cval, _k.HARRIS_K if method == "k" else _k.HARRIS_EPS, k, eps)
 
 
@@ -80,15 +86,13 @@ def corner_shi_tomasi(image, sigma=1.0, mode="constant", cval=0.0):
     Arguments as ``corner_harris``; returns (H, W) float >= 0 (up to rounding).
     """
     func = "corner_shi_tomasi"
-    image = as_gray(image, "image", func)
-    sigma = check_positive(sigma, "sigma", func, allow_zero=True)
-    cval = _check_mode(mode, cval, func)
+    image, sigma, cval = _check_common(func, image, sigma, mode, cval)
     return _run_corner_kernel(image, sigma, mode, cval, _k.MIN_EIGENVALUE)
 
 
 def corner_peaks(response, min_distance=1, threshold_abs=None, threshold_rel=None,
                  exclude_border=True, num_peaks=None):
-    """Corner coordinates: local maxima of a response map, strongest first.
+    """Corner positions (x, y): local maxima of a response map, strongest first.
 
     A pixel is a peak when it equals the maximum of its (2d+1)^2 window
     (d = ``min_distance``, window clipped at the image edge), exceeds the
@@ -104,30 +108,40 @@ def corner_peaks(response, min_distance=1, threshold_abs=None, threshold_rel=Non
     single pass here keeps every peak that no stronger kept peak covers; for
     ``min_distance=1`` the two coincide exactly.
 
+    Points are (x, y) = (column, row), as everywhere in ``classic_cv``;
+    skimage returns (row, column): ``ours == skimage.feature.corner_peaks(...)[:, ::-1]``.
+
     Parameters
     ----------
-    response : (H, W) float
+    response : (H, W) real
+        Corner response, e.g. of ``corner_harris``.
     min_distance : int >= 1
-    exclude_border : bool or int
+        Minimum spacing of the corners in pixels (Chebyshev).
+    threshold_abs : float, optional
+        Minimum response (default the minimum of ``response``).
+    threshold_rel : float in [0, 1], optional
+        Minimum response as a fraction of the maximum.
+    exclude_border : bool or int >= 0
         True excludes ``min_distance`` pixels on each side; an int that many.
-    num_peaks : int, optional, maximum number of corners returned
+    num_peaks : int >= 1, optional
+        Maximum number of corners returned.
 
     Returns
     -------
-    coords : (K, 2) int64 of (row, col)
+    xy : (K, 2) int64
+        Corner positions (x, y) = (column, row), strongest first.
     """
     func = "corner_peaks"
-    response = as_float_image(response, "response", func, ndim=2)
-    md = check_positive(min_distance, "min_distance", func, integer=True)
+    response = as_float_image(func, "response", response, ndim=2)
+    md = check_int(func, "min_distance", min_distance, low=1)
     if isinstance(exclude_border, (bool, np.bool_)):
-        border = md if exclude_border else 0
+        border = md if check_bool(func, "exclude_border", exclude_border) else 0
     else:
-        border = check_positive(exclude_border, "exclude_border", func, allow_zero=True, integer=True)
-    max_count = (response.size if num_peaks is None
-                 else check_positive(num_peaks, "num_peaks", func, integer=True))
-    threshold = response.min() if threshold_abs is None else check_number(threshold_abs, "threshold_abs", func)
+        border = check_int(func, "exclude_border", exclude_border, low=0)
+    max_count = response.size if num_peaks is None else check_int(func, "num_peaks", num_peaks, low=1)
+    threshold = response.min() if threshold_abs is None else check_number(func, "threshold_abs", threshold_abs)
     if threshold_rel is not None:
-        rel = check_number(threshold_rel, "threshold_rel", func, low=0.0, high=1.0)
+        rel = check_number(func, "threshold_rel", threshold_rel, low=0.0, high=1.0)
         threshold = max(threshold, rel * response.max())
 
     local_max = np.empty_like(response)
@@ -142,4 +156,4 @@ def corner_peaks(response, min_distance=1, threshold_abs=None, threshold_rel=Non
     order = np.argsort(-response[rows, cols], kind="stable")
     rows, cols = rows[order].astype(np.int64), cols[order].astype(np.int64)
     keep = _k.greedy_spacing(rows, cols, response.shape, md, max_count)
-    return np.stack([rows[keep], cols[keep]], axis=1)
+    return np.stack([cols[keep], rows[keep]], axis=1)

@@ -1,9 +1,10 @@
 """Hough transforms: straight lines in (rho, theta), probabilistic line
 segments, and circles over a range of radii.
 
-A line is ``rho = x cos(theta) + y sin(theta)`` with x the column and y the row
-(``skimage.transform.hough_line``'s convention), theta in [-pi/2, pi/2).
-Input is a binary edge map (e.g. from ``canny``): every nonzero pixel votes.
+Points are (x, y) = (column, row), as everywhere in ``classic_cv``. A line is
+``rho = x cos(theta) + y sin(theta)`` (``skimage.transform.hough_line``'s
+convention), theta in [-pi/2, pi/2). Input is a binary edge map (e.g. from
+``canny``): every nonzero pixel votes.
 """
 from dataclasses import dataclass
 
@@ -11,12 +12,15 @@ import numpy as np
 
 from ._kernels import harris as _kh
 from ._kernels import hough as _k
-from ._validate import as_float_image, check_image, check_number, check_positive
+from minigrad.validation import as_generator, check_bool, check_int, check_number
+
+from ._validate import as_float_array, as_float_image, check_image
 
 
 @dataclass
 class Lines:
-    """Detected lines, strongest first: ``votes``, ``theta`` (rad), ``rho`` (px), each (K,)."""
+    """Detected lines ``x cos(theta) + y sin(theta) = rho`` (x the column, y the row),
+    strongest first: ``votes``, ``theta`` (rad), ``rho`` (px), each (K,)."""
 
     votes: np.ndarray
     theta: np.ndarray
@@ -29,7 +33,7 @@ class Lines:
 @dataclass
 class Circles:
     """Detected circles, strongest first: ``score`` (fraction of the perimeter
-    that voted), centre ``x``, ``y`` and ``radius`` (px), each (K,)."""
+    that voted), centre ``x`` (column), ``y`` (row) and ``radius`` (px), each (K,)."""
 
     score: np.ndarray
     x: np.ndarray
@@ -39,19 +43,23 @@ class Circles:
     def __len__(self):
         return len(self.score)
 
+    @property
+    def xy(self):
+        """(K, 2) centres as (x, y) points."""
+        return np.column_stack([self.x, self.y])
 
-def _edge_points(image, func):
-    """Validate a 2-D edge image; return its shape and (ys, xs) int64 of its nonzero pixels."""
-    image = check_image(image, "image", func, ndim=2)
+
+def _edge_points(func, image):
+    """Check a 2-D edge image; return its shape and the rows (ys) and columns (xs), int64, of its nonzero pixels."""
+    image = check_image(func, "image", image, ndim=2)
     ys, xs = np.nonzero(image)
     return image.shape, ys.astype(np.int64), xs.astype(np.int64)
 
 
-def _angles(theta, func):
+def _angles(func, theta):
     if theta is None:
         return np.linspace(-np.pi / 2, np.pi / 2, 180, endpoint=False)
-    theta = as_float_image(np.asarray(theta, dtype=np.float64), "theta", func, ndim=1)
-    return theta
+    return as_float_array(func, "theta", theta, ndim=1)
 
 
 def hough_line(image, theta=None):
@@ -73,8 +81,8 @@ def hough_line(image, theta=None):
     from zero) of every angle: the accumulator equals skimage's.
     """
     func = "hough_line"
-    shape, ys, xs = _edge_points(image, func)
-    theta = _angles(theta, func)
+    shape, ys, xs = _edge_points(func, image)
+    theta = _angles(func, theta)
     offset = int(np.ceil(np.hypot(*shape)))
     accum_t = np.zeros((len(theta), 2 * offset + 1), dtype=np.uint64)
     _k.line_votes(ys, xs, np.cos(theta), np.sin(theta), offset, accum_t)
@@ -92,24 +100,26 @@ def hough_line_peaks(accumulator, theta, rho, min_distance=9, min_angle=10.0, th
     Parameters
     ----------
     accumulator, theta, rho : outputs of ``hough_line``
-    num_peaks : int, optional, maximum number of lines
+    min_distance : float >= 0, suppression window in rho (px)
+    min_angle : float >= 0, suppression window in theta (degrees)
+    threshold : float, optional, minimum votes (default half the maximum)
+    num_peaks : int >= 1, optional, maximum number of lines
 
     Returns
     -------
     Lines(votes, theta, rho), strongest first (votes as float64)
     """
     func = "hough_line_peaks"
-    accumulator = check_image(accumulator, "accumulator", func, ndim=2)
-    theta = as_float_image(np.asarray(theta, dtype=np.float64), "theta", func, ndim=1)
-    rho = as_float_image(np.asarray(rho, dtype=np.float64), "rho", func, ndim=1)
+    accumulator = check_image(func, "accumulator", accumulator, ndim=2)
+    theta = as_float_array(func, "theta", theta, ndim=1)
+    rho = as_float_array(func, "rho", rho, ndim=1)
     if accumulator.shape != (len(rho), len(theta)):
         raise ValueError(f"{func}: accumulator must have shape (len(rho), len(theta)) = "
                          f"{(len(rho), len(theta))}, got {accumulator.shape}")
-    min_distance = check_positive(min_distance, "min_distance", func, allow_zero=True)
-    min_angle = np.deg2rad(check_positive(min_angle, "min_angle", func, allow_zero=True))
-    threshold = 0.5 * accumulator.max() if threshold is None else check_number(threshold, "threshold", func)
-    max_count = len(accumulator.ravel()) if num_peaks is None else check_positive(num_peaks, "num_peaks", func,
-                                                                                  integer=True)
+    min_distance = check_number(func, "min_distance", min_distance, low=0)
+    min_angle = np.deg2rad(check_number(func, "min_angle", min_angle, low=0))
+    threshold = 0.5 * accumulator.max() if threshold is None else check_number(func, "threshold", threshold)
+    max_count = accumulator.size if num_peaks is None else check_int(func, "num_peaks", num_peaks, low=1)
     r, t = np.nonzero(accumulator > threshold)
     votes = accumulator[r, t].astype(np.float64)
     order = np.argsort(-votes, kind="stable")
@@ -124,23 +134,23 @@ def probabilistic_hough_line(image, threshold=10, line_length=50, line_gap=10, t
     Parameters
     ----------
     image : (H, W) binary edge map
-    threshold : int, votes a bin needs before its line is followed
-    line_length : float, minimum segment length in px (Euclidean)
-    line_gap : int, largest run of missing pixels bridged inside a segment
+    threshold : int >= 1, votes a bin needs before its line is followed
+    line_length : float > 0, minimum segment length in px (Euclidean)
+    line_gap : int >= 0, largest run of missing pixels bridged inside a segment
     theta : (T,) angles, default as ``hough_line``
     rng : None, int seed or ``np.random.Generator`` for the visiting order
 
     Returns
     -------
-    segments : (K, 2, 2) int64, ``segments[k] = ((x0, y0), (x1, y1))``
+    segments : (K, 2, 2) int64, ``segments[k] = ((x0, y0), (x1, y1))``, end points as (x, y)
     """
     func = "probabilistic_hough_line"
-    shape, ys, xs = _edge_points(image, func)
-    threshold = check_positive(threshold, "threshold", func, integer=True)
-    line_length = check_positive(line_length, "line_length", func)
-    line_gap = check_positive(line_gap, "line_gap", func, allow_zero=True, integer=True)
-    theta = _angles(theta, func)
-    order = np.random.default_rng(rng).permutation(len(ys))
+    shape, ys, xs = _edge_points(func, image)
+    threshold = check_int(func, "threshold", threshold, low=1)
+    line_length = check_number(func, "line_length", line_length, low=0, low_open=True)
+    line_gap = check_int(func, "line_gap", line_gap, low=0)
+    theta = _angles(func, theta)
+    order = as_generator(func, "rng", rng).permutation(len(ys))
     offset = int(np.ceil(np.hypot(*shape)))
     mask = np.zeros(shape, dtype=bool)
     mask[ys, xs] = True
@@ -150,13 +160,13 @@ def probabilistic_hough_line(image, threshold=10, line_length=50, line_gap=10, t
 
 
 def circle_offsets(radius):
-    """Distinct integer (dy, dx) offsets of a digital circle of ``radius`` px.
+    """Distinct integer offsets (dx, dy), shape (P, 2), of a digital circle of ``radius`` px.
 
-    Points ``round(r sin a), round(r cos a)`` for angles dense enough
+    Points ``round(r cos a), round(r sin a)`` for angles dense enough
     (step < 1/r rad) that consecutive points touch, duplicates removed.
     """
     angles = np.linspace(0, 2 * np.pi, int(np.ceil(8 * radius)) + 8, endpoint=False)
-    pts = np.round(np.stack([radius * np.sin(angles), radius * np.cos(angles)], 1)).astype(np.int64)
+    pts = np.round(np.stack([radius * np.cos(angles), radius * np.sin(angles)], 1)).astype(np.int64)
     return np.unique(pts, axis=0)
 
 
@@ -166,25 +176,32 @@ def hough_circle(image, radii, normalize=True):
     Parameters
     ----------
     image : (H, W) binary edge map
-    radii : (R,) positive radii in px
-    normalize : divide each plane by its circle's number of perimeter points,
-        so a complete circle scores ~1 whatever its radius
+    radii : float or (R,) positive radii in px
+    normalize : bool
+        Divide each plane by its circle's number of perimeter points, so a
+        complete circle scores ~1 whatever its radius.
 
     Returns
     -------
-    accumulator : (R, H, W) float64, votes for a circle centred at (y, x)
+    accumulator : (R, H, W) float64
+        ``accumulator[k, row, col]``: votes for a circle of ``radii[k]`` centred
+        at x = col, y = row.
     """
     func = "hough_circle"
-    shape, ys, xs = _edge_points(image, func)
-    radii = as_float_image(np.atleast_1d(np.asarray(radii, dtype=np.float64)), "radii", func, ndim=1)
+    shape, ys, xs = _edge_points(func, image)
+    radii = as_float_array(func, "radii", radii, ndim=1)
     if (radii <= 0).any():
         raise ValueError(f"{func}: radii must be > 0, got {radii.min()}")
-    offsets = [circle_offsets(r) for r in radii]
+    normalize = check_bool(func, "normalize", normalize)
+    # A circle wider than the image's diagonal, centred inside it, has no
+    # perimeter pixel inside it: its plane is zero without listing its offsets.
+    reach = np.hypot(*shape) + 1
+    offsets = [circle_offsets(r) if r <= reach else np.zeros((0, 2), np.int64) for r in radii]
     starts = np.cumsum([0] + [len(o) for o in offsets]).astype(np.int64)
     flat = np.concatenate(offsets)
-    scale = 1.0 / np.diff(starts) if normalize else np.ones(len(radii))
+    scale = 1.0 / np.maximum(np.diff(starts), 1) if normalize else np.ones(len(radii))
     accum = np.empty((len(radii),) + shape)
-    _k.circle_votes(ys, xs, np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]), starts, scale, accum)
+    _k.circle_votes(ys, xs, np.ascontiguousarray(flat[:, 1]), np.ascontiguousarray(flat[:, 0]), starts, scale, accum)
     return accum
 
 
@@ -199,22 +216,30 @@ def hough_circle_peaks(accumulator, radii, min_distance=5, min_radius_distance=N
     within ``min_radius_distance`` px (default ``min_distance``), so concentric
     circles of clearly different radii are all found.
 
+    Parameters
+    ----------
+    accumulator : (R, H, W), output of ``hough_circle``
+    radii : float or (R,), the radii of its planes
+    min_distance : int >= 1, centre spacing in px
+    min_radius_distance : float >= 0, optional, radius spacing in px
+    threshold : float, optional, minimum score
+    num_peaks : int >= 1, optional, maximum number of circles
+
     Returns
     -------
     Circles(score, x, y, radius), strongest first
     """
     func = "hough_circle_peaks"
-    accumulator = as_float_image(accumulator, "accumulator", func, ndim=3, scale_integers=False)
-    radii = np.atleast_1d(np.asarray(radii, dtype=np.float64))
+    accumulator = as_float_image(func, "accumulator", accumulator, ndim=3, scale_integers=False)
+    radii = as_float_array(func, "radii", radii, ndim=1)
     if radii.shape != accumulator.shape[:1]:
         raise ValueError(f"{func}: radii must have one entry per accumulator plane "
                          f"({accumulator.shape[0]}), got shape {radii.shape}")
-    md = check_positive(min_distance, "min_distance", func, integer=True)
-    mrd = md if min_radius_distance is None else check_positive(min_radius_distance, "min_radius_distance",
-                                                                func, allow_zero=True)
-    threshold = 0.5 * accumulator.max() if threshold is None else check_number(threshold, "threshold", func)
-    max_count = accumulator.size if num_peaks is None else check_positive(num_peaks, "num_peaks", func,
-                                                                           integer=True)
+    md = check_int(func, "min_distance", min_distance, low=1)
+    mrd = md if min_radius_distance is None else check_number(func, "min_radius_distance", min_radius_distance,
+                                                              low=0)
+    threshold = 0.5 * accumulator.max() if threshold is None else check_number(func, "threshold", threshold)
+    max_count = accumulator.size if num_peaks is None else check_int(func, "num_peaks", num_peaks, low=1)
     is_peak = np.empty(accumulator.shape, dtype=bool)
     local_max = np.empty(accumulator.shape[1:])
     for k, plane in enumerate(accumulator):

@@ -1,7 +1,7 @@
 """Descriptor matching: nearest neighbours with Lowe's ratio test and cross-check."""
 import numpy as np
 
-from ._validate import check_number
+from minigrad.validation import check_bool, check_finite, check_number
 
 __all__ = ["match_descriptors"]
 
@@ -12,17 +12,16 @@ def _sq_distances(a, b):
     return np.maximum(d, 0.0)
 
 
-def _check_descriptors(desc, name):
+def _check_descriptors(func, name, desc):
+    """(N, D) numeric descriptors (N may be 0) as float64."""
     if not isinstance(desc, np.ndarray):
-        raise TypeError(f"match_descriptors: {name} must be a numpy array, got {type(desc).__name__}")
-    if desc.ndim != 2:
-        raise ValueError(f"match_descriptors: {name} must be 2-D (N, D), got shape {desc.shape}")
+        raise TypeError(f"{func}: {name} must be a numpy array, got {type(desc).__name__}")
     if desc.dtype.kind not in "iuf":
-        raise TypeError(f"match_descriptors: {name} must be numeric, got {desc.dtype}")
-    desc = desc.astype(np.float64)
-    if not np.isfinite(desc).all():
-        raise ValueError(f"match_descriptors: {name} must be finite, got NaN or inf values")
-    return desc
+        raise TypeError(f"{func}: {name} must be numeric, got dtype {desc.dtype}")
+    if desc.ndim != 2:
+        raise ValueError(f"{func}: {name} must be 2-D (N, D), got shape {desc.shape}")
+    check_finite(func, name, desc)
+    return desc.astype(np.float64)
 
 
 def match_descriptors(desc1, desc2, ratio=0.8, cross_check=False):
@@ -35,6 +34,7 @@ def match_descriptors(desc1, desc2, ratio=0.8, cross_check=False):
     Parameters
     ----------
     desc1 : (N, D), desc2 : (M, D)
+        Descriptors, one per row (e.g. of ``sift``); integer or float.
     ratio : float in (0, 1]
     cross_check : bool
 
@@ -43,13 +43,18 @@ def match_descriptors(desc1, desc2, ratio=0.8, cross_check=False):
     matches : (K, 2) int64, rows ``(index into desc1, index into desc2)``
     distances : (K,) float64
     """
-    desc1 = _check_descriptors(desc1, "desc1")
-    desc2 = _check_descriptors(desc2, "desc2")
+    func = "match_descriptors"
+    desc1 = _check_descriptors(func, "desc1", desc1)
+    desc2 = _check_descriptors(func, "desc2", desc2)
     if desc1.shape[1] != desc2.shape[1]:
-        raise ValueError(
-            f"match_descriptors: desc1 and desc2 must have the same length, got {desc1.shape[1]} and {desc2.shape[1]}"
-        )
-    ratio = check_number(ratio, "ratio", "match_descriptors", low=0, low_open=True, high=1)
+        raise ValueError(f"{func}: desc1 and desc2 must have the same length, "
+                         f"got {desc1.shape[1]} and {desc2.shape[1]}")
+    ratio = check_number(func, "ratio", ratio, low=0, low_open=True, high=1)
+    return _match_descriptors(desc1, desc2, ratio, check_bool(func, "cross_check", cross_check))
+
+
+def _match_descriptors(desc1, desc2, ratio, cross_check):
+    """``match_descriptors`` on checked float64 descriptors."""
     if len(desc1) == 0 or len(desc2) == 0:
         return np.zeros((0, 2), np.int64), np.zeros(0)
     d2 = _sq_distances(desc1, desc2)

@@ -4,15 +4,18 @@ The estimator is generic: a model is anything with ``min_samples``, ``fit(*data)
 and ``residuals(params, *data)``, where ``data`` are arrays sharing their first axis
 (one row per observation, e.g. ``src (N, 2)`` and ``dst (N, 2)``). Four models are
 provided: 2-D line, affine transform, homography (normalised DLT) and fundamental
-matrix (normalised 8-point with rank-2 enforcement).
+matrix (normalised 8-point with rank-2 enforcement). Points are (x, y) = (column,
+row), as everywhere in ``classic_cv`` (and OpenCV): a homography maps [x, y, 1].
 """
 from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.validation import as_generator, check_int, check_number
+
 from ._kernels import ransac as _k
 from ._kernels.ransac import required_trials
-from ._validate import check_number
+from ._validate import as_float_array
 
 # Minimal samples are drawn this many at a time (one NumPy call per batch).
 _BATCH = 64
@@ -57,10 +60,6 @@ class RansacResult:
         return int(self.inliers.sum())
 
 
-def _as_generator(seed):
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
 def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine_steps=3, seed=0):
     """Robustly fit ``model`` to ``data`` with RANSAC.
 
@@ -73,43 +72,61 @@ def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine
 
     Parameters
     ----------
-    data : tuple of ndarray, each (N, ...)
-        Observations; row ``i`` of every array belongs to observation ``i``.
-    model : object
-        Provides ``min_samples`` (int), ``fit(*data) -> params or None`` and
-        ``residuals(params, *data) -> (N,) float``.
+    data : array or tuple of arrays, each (N, ...)
+        Observations; row ``i`` of every array belongs to observation ``i``
+        (points as (x, y) rows). Finite numbers; converted to float64.
+    model : object or class
+        Provides ``min_samples`` (int >= 1), ``fit(*data) -> params or None`` and
+        ``residuals(params, *data) -> (N,) float``, e.g. ``HomographyModel``.
     threshold : float
         Inlier threshold on the residual (> 0).
     confidence : float
         Desired probability ``p`` in (0, 1) of drawing at least one clean sample.
     max_trials : int
         Upper bound on the number of trials.
-    refine_steps : int
-        Maximum number of refit / re-score rounds on the inliers.
-    seed : int, None or numpy.random.Generator
+    refine_steps : int >= 0
+        Maximum number of refit / re-score rounds on the inliers (0 acts as 1).
+    seed : int >= 0, None or numpy.random.Generator
         Randomness for sampling; the default makes results reproducible.
 
     Returns
     -------
     RansacResult
     """
-    if not isinstance(data, (tuple, list)):
-        data = (data,)
-    data = tuple(np.ascontiguousarray(d, dtype=np.float64) for d in data)
-    n = data[0].shape[0] if data and data[0].ndim else 0
-    if any(d.ndim == 0 or d.shape[0] != n for d in data):
-        raise ValueError(f"ransac: data arrays must share their first dimension, got shapes {[d.shape for d in data]}")
-    for d in data:
-        if not np.all(np.isfinite(d)):
-            raise ValueError("ransac: data must be finite, got NaN or inf")
-    k = model.min_samples
-    if n < k:
-        raise ValueError(f"ransac: need at least {k} observations for {type(model).__name__}, got {n}")
-    threshold = check_number(threshold, "threshold", "ransac", low=0, low_open=True)
-    confidence = check_number(confidence, "confidence", "ransac", low=0, low_open=True, high=1 - 1e-12)
-    max_trials = check_number(max_trials, "max_trials", "ransac", low=1, integer=True)
-    rng = _as_generator(seed)
+    func = "ransac"
+    data = data if isinstance(data, (tuple, list)) else (data,)
+    if not data:
+        raise ValueError(f"{func}: data must hold at least one array, got an empty {type(data).__name__}")
+    data = tuple(as_float_array(func, "data" if len(data) == 1 else f"data[{i}]", d, ndim=(1, 2, 3))
+                 for i, d in enumerate(data))
+    if any(d.shape[0] != data[0].shape[0] for d in data):
+        raise ValueError(f"{func}: data arrays must share their first dimension, got shapes {[d.shape for d in data]}")
+    _check_model(func, model)
+    return _ransac(func, data, model, *_check_options(func, threshold, confidence, max_trials, refine_steps, seed))
 
+
+def _check_options(func, threshold, confidence, max_trials, refine_steps, seed):
+    """RANSAC's options, checked: (threshold, confidence, max_trials, refine_steps, rng)."""
+    return (check_number(func, "threshold", threshold, low=0, low_open=True),
+            check_number(func, "confidence", confidence, low=0, low_open=True, high=1, high_open=True),
+            check_int(func, "max_trials", max_trials, low=1), check_int(func, "refine_steps", refine_steps, low=0),
+            as_generator(func, "seed", seed))
+
+
+def _check_model(func, model):
+    """A model names ``min_samples`` (int >= 1) and callable ``fit`` and ``residuals``."""
+    if not all(callable(getattr(model, attr, None)) for attr in ("fit", "residuals")):
+        raise TypeError(f"{func}: model must provide min_samples, fit(*data) and residuals(params, *data), "
+                        f"got {type(model).__name__}")
+    check_int(func, "model.min_samples", getattr(model, "min_samples", None), low=1)
+
+
+def _ransac(func, data, model, threshold, confidence, max_trials, refine_steps, rng):
+    """``ransac`` on checked arguments: float64 ``data`` arrays sharing their first axis."""
+    n, k = len(data[0]), model.min_samples
+    if n < k:
+        name = model.__name__ if isinstance(model, type) else type(model).__name__
+        raise ValueError(f"{func}: data must hold at least {k} observations for {name}, got {n}")
     kernel = getattr(model, "kernel", None)
     best_count, best_sample = -1, None
     needed, trials = float(max_trials), 0
@@ -204,9 +221,20 @@ def _null_vector(A):
 
 
 def apply_homography(H, points):
-    """Map ``points`` (N, 2) through the homography ``H`` (3, 3); points sent to
-    infinity come back as inf."""
-    points = np.asarray(points, dtype=np.float64)
+    """Map ``points`` (N, 2), rows (x, y), through the homography ``H`` (3, 3);
+    points sent to infinity come back as inf."""
+    func = "apply_homography"
+    H = as_float_array(func, "H", H, ndim=2)
+    points = as_float_array(func, "points", points, ndim=2)
+    if H.shape != (3, 3):
+        raise ValueError(f"{func}: H must be (3, 3), got shape {H.shape}")
+    if points.shape[1] != 2:
+        raise ValueError(f"{func}: points must be (N, 2) points (x, y), got shape {points.shape}")
+    return _apply_homography(H, points)
+
+
+def _apply_homography(H, points):
+    """``apply_homography`` on checked float64 arrays."""
     q = points @ H[:, :2].T + H[:, 2]
     w = q[:, 2:3]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -289,7 +317,7 @@ class HomographyModel:
 
     @staticmethod
     def residuals(params, src, dst):
-        d = np.sqrt(((apply_homography(params, src) - dst) ** 2).sum(axis=1))
+        d = np.sqrt(((_apply_homography(params, src) - dst) ** 2).sum(axis=1))
         return np.where(np.isfinite(d), d, np.inf)
 
 
@@ -337,33 +365,36 @@ class FundamentalModel:
         return np.where(np.isfinite(d), d, np.inf)
 
 
-def _check_pairs(fn, src, dst, min_count):
-    src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    for name, pts in (("src", src), ("dst", dst)):
-        if pts.ndim != 2 or pts.shape[1] != 2:
-            raise ValueError(f"{fn}: {name} must be (N, 2), got shape {pts.shape}")
+def _fit_pairs(func, names, src, dst, model, threshold, confidence, max_trials, refine_steps, seed):
+    """Check two (N, 2) point arrays and RANSAC's options; run ``model`` on them."""
+    src, dst = (as_float_array(func, name, pts, ndim=2) for name, pts in zip(names, (src, dst)))
+    for name, pts in zip(names, (src, dst)):
+        if pts.shape[1] != 2:
+            raise ValueError(f"{func}: {name} must be (N, 2) points (x, y), got shape {pts.shape}")
     if src.shape != dst.shape:
-        raise ValueError(f"{fn}: src and dst must have the same shape, got {src.shape} and {dst.shape}")
-    if len(src) < min_count:
-        raise ValueError(f"{fn}: need at least {min_count} correspondences, got {len(src)}")
-    return src, dst
+        raise ValueError(f"{func}: {names[0]} and {names[1]} must have the same shape, "
+                         f"got {src.shape} and {dst.shape}")
+    if len(src) < model.min_samples:
+        raise ValueError(f"{func}: need at least {model.min_samples} correspondences, got {len(src)}")
+    return _ransac(func, (src, dst), model, *_check_options(func, threshold, confidence, max_trials, refine_steps,
+                                                            seed))
 
 
-def find_homography(src, dst, threshold=3.0, **kwargs):
-    """Homography mapping ``src`` (N, 2) onto ``dst`` (N, 2), robust to outliers.
+def find_homography(src, dst, threshold=3.0, *, confidence=0.99, max_trials=10_000, refine_steps=3, seed=0):
+    """Homography mapping ``src`` (N, 2) onto ``dst`` (N, 2), points (x, y), robust to outliers.
 
-    ``threshold`` is the inlier reprojection distance in pixels; other keyword
-    arguments go to :func:`ransac`. Returns a :class:`RansacResult` whose ``params``
-    is the (3, 3) homography.
+    ``threshold`` is the inlier reprojection distance in pixels; the other
+    options are :func:`ransac`'s. Returns a :class:`RansacResult` whose
+    ``params`` is the (3, 3) homography.
     """
-    src, dst = _check_pairs("find_homography", src, dst, HomographyModel.min_samples)
-    return ransac((src, dst), HomographyModel, threshold, **kwargs)
+    return _fit_pairs("find_homography", ("src", "dst"), src, dst, HomographyModel, threshold, confidence,
+                      max_trials, refine_steps, seed)
 
 
-def find_fundamental(x1, x2, threshold=1.0, **kwargs):
-    """Fundamental matrix ``F`` with ``x2^T F x1 = 0`` from x1 (N, 2), x2 (N, 2),
-    robust to outliers; ``threshold`` is on the Sampson distance in pixels. Returns
-    a :class:`RansacResult` whose ``params`` is the (3, 3) rank-2 matrix."""
-    x1, x2 = _check_pairs("find_fundamental", x1, x2, FundamentalModel.min_samples)
-    return ransac((x1, x2), FundamentalModel, threshold, **kwargs)
+def find_fundamental(x1, x2, threshold=1.0, *, confidence=0.99, max_trials=10_000, refine_steps=3, seed=0):
+    """Fundamental matrix ``F`` with ``x2^T F x1 = 0`` from x1 (N, 2), x2 (N, 2)
+    (points (x, y)), robust to outliers; ``threshold`` is on the Sampson distance
+    in pixels, the other options are :func:`ransac`'s. Returns a
+    :class:`RansacResult` whose ``params`` is the (3, 3) rank-2 matrix."""
+    return _fit_pairs("find_fundamental", ("x1", "x2"), x1, x2, FundamentalModel, threshold, confidence,
+                      max_trials, refine_steps, seed)

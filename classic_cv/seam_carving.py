@@ -9,9 +9,10 @@ vertical seams of the transposed image.
 """
 import numpy as np
 
+from minigrad.validation import check_bool, check_choice, check_int
+
 from ._kernels import seam as _k
-from ._validate import as_float_image, check_choice, check_mask, check_number
-from .filters import rgb2gray
+from ._validate import as_float_image, check_mask, luminance
 
 __all__ = ["energy_map", "find_seam", "seam_carve", "remove_object"]
 
@@ -32,7 +33,7 @@ def energy_map(image):
     -------
     energy : (H, W) float64
     """
-    image = _as_values(image, "energy_map")
+    image = _as_values("energy_map", image)
     return _k.backward_energy(_luminance(image), image.shape[1])
 
 
@@ -48,24 +49,24 @@ def find_seam(energy):
     seam : (H,) int64, the column of the seam in each row
     cost : float, the summed energy along it
     """
-    energy = as_float_image(energy, "energy", "find_seam", ndim=2, dtype=np.float64)
+    energy = as_float_image("find_seam", "energy", energy, ndim=2, dtype=np.float64)
     seam = np.empty(energy.shape[0], dtype=np.int64)
     cost = _k.backward_seam(energy, np.zeros_like(energy), energy.shape[1], seam)
     return seam, cost
 
 
-def _as_values(image, func):
-    """Validate and return the image as float64 (H, W, C) *without* rescaling integers:
+def _as_values(func, image):
+    """Check and return the image as float64 (H, W, C) *without* rescaling integers:
     seams do not depend on the intensity scale and the result is cast back."""
-    as_float_image(image, "image", func)
+    image = as_float_image(func, "image", image, dtype=np.float64, scale_integers=False)
     if image.ndim == 3 and image.shape[2] != 3:
         raise ValueError(f"{func}: image must be (H, W) or (H, W, 3), got shape {image.shape}")
-    values = np.array(image, dtype=np.float64)
-    return values if values.ndim == 3 else values[:, :, None]
+    # No copy: the carving steps copy before they work in place.
+    return image if image.ndim == 3 else image[:, :, None]
 
 
 def _luminance(values):
-    return np.ascontiguousarray(rgb2gray(values) if values.shape[2] == 3 else values[:, :, 0])
+    return np.ascontiguousarray(luminance(values) if values.shape[2] == 3 else values[:, :, 0])
 
 
 def _restore(values, like):
@@ -114,10 +115,8 @@ def _transpose(values, aux):
     return np.ascontiguousarray(values.transpose(1, 0, 2)), np.ascontiguousarray(aux.T)
 
 
-def _check_size(value, name, current, func):
-    if value is None:
-        return current
-    return check_number(value, name, func, low=1, integer=True)
+def _check_size(func, name, value, current):
+    return current if value is None else check_int(func, name, value, low=1)
 
 
 def seam_carve(image, height=None, width=None, energy="backward", protect=None):
@@ -140,12 +139,12 @@ def seam_carve(image, height=None, width=None, energy="backward", protect=None):
     carved : (height, width[, 3]), same dtype as ``image``
     """
     func = "seam_carve"
-    values = _as_values(image, func)
+    values = _as_values(func, image)
     h, w = values.shape[:2]
-    height = _check_size(height, "height", h, func)
-    width = _check_size(width, "width", w, func)
-    forward = check_choice(energy, "energy", func, ENERGIES) == "forward"
-    aux = _protect_energy(protect, (h, w), func)
+    height = _check_size(func, "height", height, h)
+    width = _check_size(func, "width", width, w)
+    forward = check_choice(func, "energy", energy, ENERGIES) == "forward"
+    aux = _protect_energy(func, protect, (h, w))
     values, aux = _resize_width(values, aux, width, forward)
     if height != h:
         values, aux = _transpose(values, aux)
@@ -154,8 +153,8 @@ def seam_carve(image, height=None, width=None, energy="backward", protect=None):
     return _restore(values, image)
 
 
-def _protect_energy(protect, shape, func):
-    protect = check_mask(protect, shape, "protect", func)
+def _protect_energy(func, protect, shape):
+    protect = check_mask(func, "protect", protect, shape)
     aux = np.zeros(shape)
     if protect is not None:
         aux[protect] = _MASK_ENERGY
@@ -184,13 +183,16 @@ def remove_object(image, mask, protect=None, energy="backward", restore_size=Tru
         (or shorter) by the number of seams removed.
     """
     func = "remove_object"
-    values = _as_values(image, func)
+    values = _as_values(func, image)
     shape = values.shape[:2]
-    mask = check_mask(mask, shape, "mask", func)
-    if mask is None or not mask.any():
+    if mask is None:
+        raise TypeError(f"{func}: mask must be a numpy array, got None")
+    mask = check_mask(func, "mask", mask, shape)
+    if not mask.any():
         raise ValueError(f"{func}: mask must select at least one pixel, got an empty mask")
-    forward = check_choice(energy, "energy", func, ENERGIES) == "forward"
-    aux = _protect_energy(protect, shape, func)
+    forward = check_choice(func, "energy", energy, ENERGIES) == "forward"
+    restore_size = check_bool(func, "restore_size", restore_size)
+    aux = _protect_energy(func, protect, shape)
     if protect is not None and (mask & (aux > 0)).any():
         raise ValueError(f"{func}: mask and protect must not overlap")
     aux[mask] = -_MASK_ENERGY

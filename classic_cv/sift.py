@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.validation import check_int, check_number
+
 from ._kernels import sift as _k
-from ._validate import as_gray, check_number
-from .filters import gaussian_blur
-from .warp import resize
+from ._validate import as_gray
+from .filters import _gaussian_blur, check_sigma
+from .warp import _resize
 
 __all__ = ["Keypoints", "sift"]
 
@@ -54,9 +56,14 @@ class Keypoints:
         return len(self.xy)
 
 
+def _max_octaves(shape):
+    """Octaves until the (2x upsampled) image is smaller than 16 pixels."""
+    return int(np.floor(np.log2(2 * min(shape) / 16))) + 1
+
+
 def _scale_space(image, n_scales, sigma, n_octaves):
     """Gaussian images per octave: list of (n_scales + 3, H, W) float32 stacks."""
-    base = resize(image, (2 * image.shape[0], 2 * image.shape[1]), mode="nearest")
+    base = _resize(image, (2 * image.shape[0], 2 * image.shape[1]), "nearest", 0.0)
     # Incremental blur taking layer i - 1 (total sigma_{i-1}) to layer i.
     totals = sigma * 2.0 ** (np.arange(n_scales + 3) / n_scales)
     steps = np.sqrt(totals[1:] ** 2 - totals[:-1] ** 2)
@@ -66,11 +73,11 @@ def _scale_space(image, n_scales, sigma, n_octaves):
         layers = np.empty((n_scales + 3,) + base.shape, dtype=np.float32)
         if o == 0:
             first = np.sqrt(max(sigma**2 - (2 * _CAMERA_SIGMA) ** 2, 0.01))
-            gaussian_blur(base, first, mode="mirror", out=layers[0])
+            _gaussian_blur(base, first, mode="mirror", out=layers[0])
         else:
             layers[0] = base
         for i, step in enumerate(steps, start=1):
-            gaussian_blur(layers[i - 1], step, mode="mirror", out=layers[i])
+            _gaussian_blur(layers[i - 1], step, mode="mirror", out=layers[i])
         octaves.append(layers)
         # Layer n_scales has twice the base sigma: subsample it for the next octave.
         base = layers[n_scales, ::2, ::2]
@@ -84,7 +91,7 @@ def sift(image, n_scales=3, sigma=1.6, contrast_threshold=0.04, edge_ratio=10.0,
     ----------
     image : (H, W) or (H, W, 3); integers are scaled to [0, 1]
     n_scales : int >= 1, scales sampled per octave
-    sigma : float > 0, blur of each octave's first layer
+    sigma : float in (0, 1e5], blur of each octave's first layer
     contrast_threshold : float >= 0, minimum |DoG| (times n_scales) at an extremum
     edge_ratio : float > 1, maximum ratio of principal curvatures
     n_octaves : int or None, default: until the octave is smaller than 16 pixels
@@ -95,17 +102,22 @@ def sift(image, n_scales=3, sigma=1.6, contrast_threshold=0.04, edge_ratio=10.0,
     descriptors : (N, 128) float32, unit length
     """
     func = "sift"
-    gray = as_gray(image, "image", func, dtype=np.float32)
-    n_scales = check_number(n_scales, "n_scales", func, low=1, integer=True)
-    sigma = check_number(sigma, "sigma", func, low=0, low_open=True)
-    contrast_threshold = check_number(contrast_threshold, "contrast_threshold", func, low=0)
-    edge_ratio = check_number(edge_ratio, "edge_ratio", func, low=1, low_open=True)
+    gray = as_gray(func, "image", image, dtype=np.float32)
+    n_scales = check_int(func, "n_scales", n_scales, low=1)
+    sigma = check_sigma(func, "sigma", sigma, low_open=True)
+    contrast_threshold = check_number(func, "contrast_threshold", contrast_threshold, low=0)
+    edge_ratio = check_number(func, "edge_ratio", edge_ratio, low=1, low_open=True)
     if min(gray.shape) < 8:
-        raise ValueError(f"sift: image must be at least 8x8, got shape {gray.shape}")
-    max_octaves = int(np.floor(np.log2(2 * min(gray.shape) / 16))) + 1
+        raise ValueError(f"{func}: image must be at least 8x8, got shape {gray.shape}")
+    if n_octaves is not None:
+        n_octaves = check_int(func, "n_octaves", n_octaves, low=1, high=_max_octaves(gray.shape))
+    return _sift(gray, n_scales, sigma, contrast_threshold, edge_ratio, n_octaves)
+
+
+def _sift(gray, n_scales=3, sigma=1.6, contrast_threshold=0.04, edge_ratio=10.0, n_octaves=None):
+    """``sift`` of a checked (H, W) float32 image (at least 8x8); ``n_octaves`` None: as many as fit."""
     if n_octaves is None:
-        n_octaves = max_octaves
-    n_octaves = check_number(n_octaves, "n_octaves", func, low=1, high=max_octaves, integer=True)
+        n_octaves = _max_octaves(gray.shape)
 
     # Pre-filter candidates at half the final threshold, as the refined value is
     # usually larger in magnitude than the sample it started from.

@@ -6,36 +6,43 @@ each output pixel is pulled from ``inverse(matrix) @ (x, y, 1)``.
 """
 import numpy as np
 
+from minigrad.validation import check_choice, check_int
+
 from ._kernels import filters as _k
-from ._validate import as_float_image, check_choice, check_number, check_positive
+from ._validate import as_float_array, as_float_image
+from .filters import check_cval
 
 WARP_MODES = ("constant", "nearest")
 
 
-def _check_matrix(matrix, shape, func):
-    if not isinstance(matrix, np.ndarray) and not isinstance(matrix, (list, tuple)):
-        raise TypeError(f"{func}: matrix must be an array of shape {shape}, got {type(matrix).__name__}")
-    m = np.asarray(matrix, dtype=np.float64)
+def _check_matrix(func, matrix, shape):
+    """A finite float64 matrix of ``shape`` whose (3, 3) completion is invertible; returns the (3, 3)."""
+    m = as_float_array(func, "matrix", matrix, ndim=2)
     if m.shape != shape:
         raise ValueError(f"{func}: matrix must have shape {shape}, got {m.shape}")
-    if not np.isfinite(m).all():
-        raise ValueError(f"{func}: matrix must be finite, got NaN or inf values")
+    m = np.vstack([m, [0.0, 0.0, 1.0]]) if shape == (2, 3) else m
+    if abs(np.linalg.det(m)) < 1e-12:
+        raise ValueError(f"{func}: matrix must be invertible, got determinant {np.linalg.det(m):.3g}")
     return m
 
 
-def _warp(image, matrix3, output_shape, mode, cval, func):
-    """Validated images and (3, 3) forward matrix -> warped image."""
-    image = as_float_image(image, "image", func)
-    check_choice(mode, "mode", func, WARP_MODES)
-    cval = check_number(cval, "cval", func)
+def _check_args(func, image, output_shape, mode, cval):
+    """The arguments every warp shares: float image, (H_out, W_out) of ints >= 1, cval."""
+    image = as_float_image(func, "image", image)
+    check_choice(func, "mode", mode, WARP_MODES)
+    cval = check_cval(func, cval, image)
     if output_shape is None:
-        output_shape = image.shape[:2]
-    if len(output_shape) != 2:
+        return image, image.shape[:2], cval
+    if isinstance(output_shape, np.ndarray):
+        output_shape = output_shape.tolist() if output_shape.ndim == 1 else None
+    if not isinstance(output_shape, (tuple, list)) or len(output_shape) != 2:
         raise ValueError(f"{func}: output_shape must be (H, W), got {output_shape!r}")
-    out_h = check_positive(output_shape[0], "output_shape[0]", func, integer=True)
-    out_w = check_positive(output_shape[1], "output_shape[1]", func, integer=True)
-    if abs(np.linalg.det(matrix3)) < 1e-12:
-        raise ValueError(f"{func}: matrix must be invertible, got determinant {np.linalg.det(matrix3):.3g}")
+    return image, tuple(check_int(func, f"output_shape[{i}]", n, low=1) for i, n in enumerate(output_shape)), cval
+
+
+def _warp(image, matrix3, output_shape, mode, cval):
+    """Checked float image and invertible (3, 3) forward matrix -> warped image of ``output_shape`` (H, W)."""
+    out_h, out_w = output_shape
     inv = np.linalg.inv(matrix3)
     src = image if image.ndim == 3 else image[:, :, None]
     out = np.empty((out_h, out_w, src.shape[2]), dtype=image.dtype)
@@ -58,8 +65,9 @@ def warp_affine(image, matrix, output_shape=None, mode="constant", cval=0.0):
     -------
     warped : (H_out, W_out[, C]) float
     """
-    m = _check_matrix(matrix, (2, 3), "warp_affine")
-    return _warp(image, np.vstack([m, [0.0, 0.0, 1.0]]), output_shape, mode, cval, "warp_affine")
+    func = "warp_affine"
+    image, output_shape, cval = _check_args(func, image, output_shape, mode, cval)
+    return _warp(image, _check_matrix(func, matrix, (2, 3)), output_shape, mode, cval)
 
 
 def warp_perspective(image, matrix, output_shape=None, mode="constant", cval=0.0):
@@ -68,8 +76,9 @@ def warp_perspective(image, matrix, output_shape=None, mode="constant", cval=0.0
     ``matrix`` (3, 3) maps input homogeneous (x, y, 1) to output; other
     arguments and the result as ``warp_affine``.
     """
-    m = _check_matrix(matrix, (3, 3), "warp_perspective")
-    return _warp(image, m, output_shape, mode, cval, "warp_perspective")
+    func = "warp_perspective"
+    image, output_shape, cval = _check_args(func, image, output_shape, mode, cval)
+    return _warp(image, _check_matrix(func, matrix, (3, 3)), output_shape, mode, cval)
 
 
 def _resize_taps(n_in, n_out, nearest, dtype):
@@ -106,14 +115,15 @@ def resize(image, output_shape, mode="nearest", cval=0.0):
     with the scaling matrix (same samples, one separable pass instead of a
     per-pixel projective map). No anti-aliasing: blur first when shrinking a lot.
     """
-    func = "resize"
-    image = as_float_image(image, "image", func)
-    check_choice(mode, "mode", func, WARP_MODES)
-    cval = check_number(cval, "cval", func)
-    if len(output_shape) != 2:
-        raise ValueError(f"{func}: output_shape must be (H, W), got {output_shape!r}")
-    out_h = check_positive(output_shape[0], "output_shape[0]", func, integer=True)
-    out_w = check_positive(output_shape[1], "output_shape[1]", func, integer=True)
+    if output_shape is None:
+        raise ValueError("resize: output_shape must be (H, W), got None")
+    image, output_shape, cval = _check_args("resize", image, output_shape, mode, cval)
+    return _resize(image, output_shape, mode, cval)
+
+
+def _resize(image, output_shape, mode, cval):
+    """``resize`` of a checked float image to ``output_shape`` (H_out, W_out) of ints."""
+    out_h, out_w = output_shape
     nearest = mode == "nearest"
     y0, y1, fy = _resize_taps(image.shape[0], out_h, nearest, image.dtype)
     x0, x1, fx = _resize_taps(image.shape[1], out_w, nearest, image.dtype)

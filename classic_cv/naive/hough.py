@@ -16,11 +16,11 @@ def line_votes(ys, xs, cos_t, sin_t, offset, n_rho):
 
 
 def circle_votes(ys, xs, offsets, shape):
-    """One plane per radius; ``offsets`` is a list of (P, 2) (dy, dx) arrays."""
+    """One plane per radius; ``offsets`` is a list of (P, 2) (dx, dy) arrays."""
     accum = np.zeros((len(offsets),) + tuple(shape))
     for k, off in enumerate(offsets):
-        cy = (ys[:, None] + off[None, :, 0]).ravel()
-        cx = (xs[:, None] + off[None, :, 1]).ravel()
+        cx = (xs[:, None] + off[None, :, 0]).ravel()
+        cy = (ys[:, None] + off[None, :, 1]).ravel()
         inside = (cy >= 0) & (cy < shape[0]) & (cx >= 0) & (cx < shape[1])
         np.add.at(accum[k], (cy[inside], cx[inside]), 1.0)
     return accum

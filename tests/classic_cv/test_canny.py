@@ -109,7 +109,7 @@ def test_errors():
     img = np.zeros((10, 10))
     with pytest.raises(ValueError, match="canny: low_threshold must be <= high_threshold"):
         canny(img, low_threshold=0.5, high_threshold=0.1)
-    with pytest.raises(ValueError, match="canny: high_threshold must be <= 1"):
+    with pytest.raises(ValueError, match=r"canny: high_threshold must be in \[0, 1\]"):
         canny(img, low_threshold=0.5, high_threshold=1.5, use_quantiles=True)
     with pytest.raises(ValueError, match="canny: low_threshold must be >= 0"):
         canny(img, low_threshold=-0.5)
@@ -119,5 +119,5 @@ def test_errors():
         canny(np.full((10, 10), np.inf))
     with pytest.raises(ValueError, match="canny: image must be 2-D or 3-D"):
         canny(np.zeros(10))
-    with pytest.raises(ValueError, match="canny: sigma must be >= 0"):
+    with pytest.raises(ValueError, match=r"canny: sigma must be in \[0, 100000\], got -1"):
         canny(img, sigma=-1)

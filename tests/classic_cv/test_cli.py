@@ -58,13 +58,69 @@ def test_feature_commands(skimage, tmp_path):
 
 
 def test_errors_exit_nonzero(tmp_path, capsys):
-    assert main(["canny", str(tmp_path / "missing.png"), str(tmp_path / "o.png")]) == 1
-    assert "canny: error" in capsys.readouterr().err
+    assert main(["canny", str(tmp_path / "missing.png"), str(tmp_path / "o.png")]) == 2
+    assert "canny: error: argument input" in capsys.readouterr().err
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "z.png")
-    assert main(["canny", str(tmp_path / "z.png"), str(tmp_path / "o.png"), "--low", "0.5", "--high", "0.1"]) == 1
-    assert "low_threshold must be <= high_threshold" in capsys.readouterr().err
+    assert main(["canny", str(tmp_path / "z.png"), str(tmp_path / "o.png"), "--low", "0.5", "--high", "0.1"]) == 2
+    assert "argument --low: must be <= --high" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["nope"])
+
+
+@pytest.fixture
+def small_png(tmp_path):
+    path = tmp_path / "small.png"
+    Image.fromarray(np.zeros((4, 5), np.uint8)).save(path)
+    return path
+
+
+def _fails_with(argv, option, capsys):
+    """The run ends with exit code 2 and one stderr line naming ``option``, no traceback."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and option in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("args, option", [
+    (["canny", "--sigma", "-1"], "argument --sigma: must be >= 0"),
+    (["canny", "--sigma", "nan"], "argument --sigma: must be >= 0, got nan"),
+    (["canny", "--low", "inf"], "argument --low"),
+    (["canny", "--quantiles", "--high", "1.5"], "argument --high: must be <= 1"),
+    (["harris", "--k", "0.5"], "argument --k"),
+    (["harris", "--min-distance", "0"], "argument --min-distance: must be an integer >= 1"),
+    (["harris", "--min-distance", "2.5"], "argument --min-distance: must be an integer"),
+    (["harris", "--threshold-rel", "-inf"], "argument --threshold-rel"),
+    (["harris", "--num-peaks", "-3"], "argument --num-peaks"),
+    (["harris", "--radius", "0"], "argument --radius"),
+    (["hough", "--radii", "20", "10"], "argument --radii: MIN must be <= MAX"),
+    (["hough", "--radii", "0", "10"], "argument --radii"),
+    (["hough", "--threshold", "nan"], "argument --threshold"),
+    (["hough", "--line-gap", "-1"], "argument --line-gap"),
+    (["hough", "--shape", "squares"], "argument --shape"),
+    (["seam-carve", "--width", "0"], "argument --width"),
+    (["seam-carve", "--energy", "sideways"], "argument --energy"),
+    (["sift", "--ratio", "1.5"], "argument --ratio"),
+])
+def test_bad_options_name_the_option(small_png, tmp_path, capsys, args, option):
+    _fails_with([args[0], str(small_png), str(tmp_path / "o.png")] + args[1:], option, capsys)
+
+
+def test_bad_files_name_the_argument(small_png, tmp_path, capsys):
+    out = str(tmp_path / "o.png")
+    _fails_with(["canny", str(tmp_path / "missing.png"), out], "argument input: cannot read", capsys)
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    _fails_with(["canny", str(tmp_path / "junk.png"), out], "argument input: cannot read", capsys)
+    _fails_with(["canny", str(tmp_path), out], "argument input: cannot read", capsys)
+    _fails_with(["stitch", str(small_png), str(tmp_path / "missing.png"), out], "argument input2", capsys)
+    _fails_with(["canny", str(small_png), str(tmp_path / "o.xyz")], "argument output: must end in an image", capsys)
+    _fails_with(["canny", str(small_png), str(tmp_path / "no" / "o.png")], "argument output: folder", capsys)
+    # An image the algorithm cannot use: one line from the library, naming the image.
+    _fails_with(["sift", str(small_png), out], "sift: image must be at least 8x8", capsys)
+    assert not (tmp_path / "o.png").exists()
 
 
 def test_module_entry_point(camera_png, tmp_path):
@@ -72,3 +128,18 @@ def test_module_entry_point(camera_png, tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "e.png").exists()
+
+
+def test_harris_draws_circles_around_the_corners(tmp_path):
+    from classic_cv.harris import corner_harris, corner_peaks
+
+    image = np.zeros((80, 120))
+    image[20:60, 30:100] = 1.0  # a wide rectangle: a (row, col) mix-up would miss its corners
+    Image.fromarray((image * 255).astype(np.uint8)).save(tmp_path / "rect.png")
+    assert main(["harris", str(tmp_path / "rect.png"), str(tmp_path / "c.png"), "--radius", "3"]) == 0
+    drawn = io.read_image(tmp_path / "c.png")
+    xy = corner_peaks(corner_harris(image), min_distance=5, threshold_rel=0.01)
+    assert sorted(map(tuple, xy)) == [(30, 20), (30, 59), (99, 20), (99, 59)]  # (x, y)
+    red = (drawn[..., 0] == 1.0) & (drawn[..., 1] == 0.0)
+    for x, y in xy:
+        assert red[y - 3, x] and red[y + 3, x] and red[y, x - 3] and red[y, x + 3], (x, y)

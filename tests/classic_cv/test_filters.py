@@ -103,7 +103,7 @@ def test_rgb2gray_matches_skimage(skimage):
 def test_filter_input_errors():
     with pytest.raises(ValueError, match="gaussian_blur: image must be 2-D or 3-D"):
         filters.gaussian_blur(np.zeros(4), 1.0)
-    with pytest.raises(ValueError, match="gaussian_blur: sigma must be >= 0"):
+    with pytest.raises(ValueError, match=r"gaussian_blur: sigma must be in \[0, 100000\], got -1"):
         filters.gaussian_blur(np.zeros((4, 4)), -1.0)
     with pytest.raises(ValueError, match=r"gaussian_blur: sigma must be a number or \(sigma_y, sigma_x\)"):
         filters.gaussian_blur(np.zeros((4, 4)), (1.0, 2.0, 3.0))

@@ -46,10 +46,11 @@ def test_drawing_marks_expected_pixels():
     img = np.zeros((40, 40))
     out = io.draw_segments(img, [[[5, 10], [30, 10]]], color=(0, 255, 0))
     assert out.shape == (40, 40, 3) and out[10, 5:31, 1].min() == 255 and out[20].max() == 0
-    out = io.draw_circles(img, [20], [20], [10])
+    out = io.draw_circles(img, [[20, 20]], [10])
     assert out[10, 20, 0] == 255 and out[20, 20, 0] == 0
-    out = io.draw_points(img, [20], [20], radius=2)
-    assert out[18, 20, 0] == 255
+    out = io.draw_points(img, [[20, 10]], radius=2)  # (x, y)
+    assert out[8, 20, 0] == 255 and out[18, 10, 0] == 0
+    assert not io.draw_points(img, []).any() and not io.draw_circles(img, np.zeros((0, 2)), 3).any()
     mask = np.zeros((40, 40), bool)
     mask[3, 4] = True
     assert io.overlay_mask(img, mask)[3, 4].tolist() == [255, 0, 0]

@@ -197,7 +197,7 @@ def test_bad_input():
     nan[1, 1] = np.nan
     with pytest.raises(ValueError, match="finite"):
         sc.seam_carve(nan, width=5)
-    with pytest.raises(ValueError, match="width must be >= 1"):
+    with pytest.raises(ValueError, match="seam_carve: width must be an integer >= 1"):
         sc.seam_carve(img, width=0)
     with pytest.raises(ValueError, match=r"image must be \(H, W\) or \(H, W, 3\)"):
         sc.seam_carve(np.zeros((5, 5, 4)), width=3)

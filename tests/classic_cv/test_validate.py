@@ -1,22 +1,35 @@
-"""Shared input validation: every bad input is rejected with a message naming the argument."""
+"""Image argument checks: every bad input is rejected with a message naming the argument.
+
+The generic checks (numbers, integers, choices) live in ``minigrad.validation``;
+the last test holds the calls classic_cv makes of them to the same messages.
+"""
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from classic_cv._validate import as_float_image, as_gray, check_choice, check_mask, check_number, check_positive
+from classic_cv._validate import as_float_array, as_float_image, as_gray, check_image, check_mask
+from minigrad.validation import check_choice, check_int, check_number
 
 
 def test_float_image_keeps_float32_and_float64():
     for dtype in (np.float32, np.float64):
         x = np.ones((3, 4), dtype=dtype)
-        assert as_float_image(x, "image", "f").dtype == dtype
+        assert as_float_image("f", "image", x).dtype == dtype
 
 
 def test_integer_images_are_scaled_by_dtype_max():
     x = np.array([[0, 128, 255]], dtype=np.uint8)
-    np.testing.assert_allclose(as_float_image(x, "image", "f"), [[0.0, 128 / 255, 1.0]])
+    np.testing.assert_allclose(as_float_image("f", "image", x), [[0.0, 128 / 255, 1.0]])
     y = np.array([[0, 65535]], dtype=np.uint16)
-    np.testing.assert_allclose(as_float_image(y, "image", "f", dtype=np.float32), [[0.0, 1.0]])
-    assert as_float_image(np.array([[True, False]]), "m", "f").tolist() == [[1.0, 0.0]]
+    np.testing.assert_allclose(as_float_image("f", "image", y, dtype=np.float32), [[0.0, 1.0]])
+    assert as_float_image("f", "m", np.array([[True, False]])).tolist() == [[1.0, 0.0]]
+
+
+def test_float16_images_are_computed_in_float64():
+    x = np.array([[0.5, 0.25]], dtype=np.float16)
+    out = as_float_image("f", "image", x)
+    assert out.dtype == np.float64 and out.tolist() == [[0.5, 0.25]]
 
 
 @pytest.mark.parametrize(
@@ -28,49 +41,76 @@ def test_integer_images_are_scaled_by_dtype_max():
         (np.zeros((0, 4)), ValueError, "empty"),
         (np.array([[1.0, np.nan]]), ValueError, "finite"),
         (np.array([[1.0, np.inf]]), ValueError, "finite"),
+        (np.array([[1.0, -np.inf]], dtype=np.float16), ValueError, "finite"),
         (np.array([["a", "b"]]), TypeError, "dtype"),
         (np.zeros((2, 2), dtype=complex), TypeError, "dtype"),
+        (np.zeros((2, 2), dtype=object), TypeError, "dtype"),
     ],
 )
 def test_bad_images_rejected(bad, exc, fragment):
     with pytest.raises(exc, match="^myfunc: img .*") as info:
-        as_float_image(bad, "img", "myfunc")
+        as_float_image("myfunc", "img", bad)
     assert fragment in str(info.value)
+
+
+@given(shape=st.tuples(st.integers(1, 6), st.integers(1, 6)), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+       dtype=st.sampled_from([np.float16, np.float32, np.float64]), data=st.data())
+def test_any_non_finite_pixel_is_found(shape, bad, dtype, data):
+    image = np.zeros(shape, dtype=dtype)
+    image[data.draw(st.integers(0, shape[0] - 1)), data.draw(st.integers(0, shape[1] - 1))] = bad
+    with pytest.raises(ValueError, match="f: image must be finite"):
+        check_image("f", "image", image)
 
 
 def test_as_gray_converts_rgb_and_rejects_other_channel_counts():
     rgb = np.random.default_rng(0).random((4, 5, 3))
-    np.testing.assert_allclose(as_gray(rgb, "image", "f"), rgb @ [0.2125, 0.7154, 0.0721])
+    np.testing.assert_allclose(as_gray("f", "image", rgb), rgb @ [0.2125, 0.7154, 0.0721])
     with pytest.raises(ValueError, match="f: image must be"):
-        as_gray(np.zeros((4, 5, 4)), "image", "f")
+        as_gray("f", "image", np.zeros((4, 5, 4)))
 
 
 def test_check_mask():
-    assert check_mask(None, (2, 2), "mask", "f") is None
-    assert check_mask(np.ones((2, 2), dtype=np.uint8), (2, 2), "mask", "f").dtype == bool
+    assert check_mask("f", "mask", None, (2, 2)) is None
+    assert check_mask("f", "mask", np.ones((2, 2), dtype=np.uint8), (2, 2)).dtype == bool
     with pytest.raises(ValueError, match=r"f: mask must have shape \(2, 2\), got \(2, 3\)"):
-        check_mask(np.ones((2, 3)), (2, 2), "mask", "f")
+        check_mask("f", "mask", np.ones((2, 3)), (2, 2))
     with pytest.raises(TypeError, match="f: mask must be a numpy array"):
-        check_mask([[1, 0]], (1, 2), "mask", "f")
+        check_mask("f", "mask", [[1, 0]], (1, 2))
+    with pytest.raises(ValueError, match="f: mask must be finite"):
+        check_mask("f", "mask", np.array([[1.0, np.nan]]), (1, 2))
 
 
-def test_check_numbers():
-    assert check_positive(2, "sigma", "f") == 2.0
-    assert check_positive(0, "sigma", "f", allow_zero=True) == 0.0
-    assert check_number(3, "n", "f", integer=True) == 3
+def test_float_arrays_take_lists_and_scalars_and_keep_values():
+    assert as_float_array("f", "radii", 3, ndim=1).tolist() == [3.0]
+    assert as_float_array("f", "theta", [0, 2], ndim=1).tolist() == [0.0, 2.0]  # integers not scaled
+    assert as_float_array("f", "xy", np.zeros((0, 2)), ndim=2, allow_empty=True).shape == (0, 2)
+    with pytest.raises(TypeError, match="f: radii must be an array of numbers"):
+        as_float_array("f", "radii", [[1, 2], [3]], ndim=2)
+    with pytest.raises(TypeError, match="f: radii must have a real numeric dtype, got object"):
+        as_float_array("f", "radii", object(), ndim=1)
+    with pytest.raises(ValueError, match="f: radii must not be empty"):
+        as_float_array("f", "radii", [], ndim=1)
+
+
+def test_generic_checks_used_by_classic_cv():
+    assert check_number("f", "sigma", 2, low=0, low_open=True) == 2.0
+    assert check_number("f", "sigma", 0, low=0) == 0.0
+    assert check_int("f", "n", 3) == 3
     with pytest.raises(ValueError, match="f: sigma must be > 0, got 0.0"):
-        check_positive(0.0, "sigma", "f")
+        check_number("f", "sigma", 0.0, low=0, low_open=True)
     with pytest.raises(ValueError, match="f: sigma must be >= 0, got -1.0"):
-        check_positive(-1.0, "sigma", "f", allow_zero=True)
-    with pytest.raises(ValueError, match="finite"):
-        check_positive(float("nan"), "sigma", "f")
+        check_number("f", "sigma", -1.0, low=0)
+    with pytest.raises(ValueError, match="f: sigma must be >= 0, got inf"):
+        check_number("f", "sigma", float("inf"), low=0)
+    with pytest.raises(ValueError, match="nan"):
+        check_number("f", "sigma", float("nan"), low=0, low_open=True)
     with pytest.raises(TypeError, match="f: sigma must be a real number"):
-        check_positive("1", "sigma", "f")
+        check_number("f", "sigma", "1")
     with pytest.raises(TypeError, match="f: n must be an integer"):
-        check_number(1.5, "n", "f", integer=True)
+        check_int("f", "n", 1.5)
     with pytest.raises(TypeError):
-        check_number(True, "n", "f")
-    with pytest.raises(ValueError, match="f: q must be <= 1"):
-        check_number(1.5, "q", "f", low=0, high=1)
+        check_number("f", "n", True)
+    with pytest.raises(ValueError, match=r"f: q must be in \[0, 1\]"):
+        check_number("f", "q", 1.5, low=0, high=1)
     with pytest.raises(ValueError, match="f: mode must be one of 'a', 'b', got 'c'"):
-        check_choice("c", "mode", "f", ("a", "b"))
+        check_choice("f", "mode", "c", ("a", "b"))
