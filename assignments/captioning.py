@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import check_choice, check_int
 from layers.activations import ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
@@ -45,15 +46,17 @@ from layers.norm import BatchNorm2d
 from layers.pooling import MaxPool2d
 from layers.recurrent import LSTM
 from layers.transformer import TransformerDecoderLayer
-from optim import Adam, CosineAnnealingLR, LinearLR, SequentialLR, clip_grad_norm_
+from optim import Adam, CosineAnnealingLR, LinearLR, SequentialLR, check_step, clip_grad_norm_
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint
+from .settings import choice, declare, integer, training
 
 DESCRIPTION = "3-digit strips -> digit string: CNN encoder + LSTM or transformer decoder, greedy sampling"
-DEFAULTS = {"epochs": 8, "batch_size": 64, "lr": 2e-3}  # lr: the peak, after the warm-up
-OPTIONS = {"decoder": "lstm", "train_strips": 20000}  # train_strips: strips drawn per epoch
+DEFAULTS = training(epochs=8, batch_size=64, lr=2e-3)  # lr: the peak, after the warm-up
 DECODERS = ("lstm", "transformer")
+# train_strips: strips drawn per epoch
+OPTIONS = declare(decoder=choice("lstm", DECODERS), train_strips=integer(20000, low=1))
 DIGITS = 3  # digits per strip
 EVAL_STRIPS = 1000  # strips drawn from each of the val and test splits
 QUICK_STRIPS = (2000, 200)  # train and eval strips of a --quick run
@@ -130,8 +133,7 @@ class Captioner(mg.Module):
 
     def __init__(self, image_shape, decoder="lstm", rng=None):
         super().__init__()
-        if decoder not in DECODERS:
-            raise ValueError(f"Captioner: decoder must be one of {DECODERS}, got {decoder!r}")
+        check_choice("Captioner", "decoder", decoder, DECODERS)
         rng = np.random.default_rng(rng)
         c, h, w = image_shape
         self.encoder = Encoder(c, rng)
@@ -184,21 +186,23 @@ def train(model, X, y, n_strips, val_images, val_labels, args, rng):
     Restores the weights of the best epoch by validation exact match; returns
     per-step losses and per-epoch validation exact match.
     """
+    n_strips = check_int("captioning.train", "n_strips", n_strips, low=1)
     optimizer = Adam(model.parameters(), lr=args.lr)
     schedule = warmup_cosine(optimizer, args.epochs, -(-n_strips // args.batch_size))
     losses, val_exact, best = [], [], None
-    for _ in progress(range(args.epochs), desc="epochs"):
+    for epoch in progress(range(1, args.epochs + 1), desc="epochs"):
         images, labels = make_strips(X, y, n_strips, rng)
         for start in range(0, n_strips, args.batch_size):
             batch = slice(start, start + args.batch_size)  # strips are drawn in random order
             scores = model(mg.Tensor(images[batch]), teacher_tokens(labels[batch]))
             loss = cross_entropy(scores.reshape(-1, 10), labels[batch].reshape(-1))
+            losses.append(check_step("captioning", loss.item(), len(losses) + 1, epoch,
+                                      optimizer.param_groups[0]["lr"]))
             optimizer.zero_grad()
             loss.backward()
             clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             schedule.step()
-            losses.append(loss.item())
         val_exact.append(evaluate(model, val_images, val_labels)[0])
         if best is None or val_exact[-1] > best[0]:
             best = (val_exact[-1], {k: v.copy() for k, v in model.state_dict().items()})
@@ -207,8 +211,6 @@ def train(model, X, y, n_strips, val_images, val_labels, args, rng):
 
 
 def main(args):
-    if args.decoder not in DECODERS:
-        raise ValueError(f"captioning: decoder must be one of {DECODERS}, got {args.decoder!r}")
     data = load_data(args)
     rng = np.random.default_rng(args.seed)
     n_train, n_eval = QUICK_STRIPS if args.quick else (args.train_strips, EVAL_STRIPS)

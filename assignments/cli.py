@@ -6,10 +6,12 @@ A script is a module ``assignments/<name>.py`` listed in ``SCRIPTS`` that define
     One line for ``list``.
 ``DEFAULTS``
     Its default ``epochs``, ``batch_size`` and ``lr`` (the configuration that
-    meets the script's accuracy target on the default data).
+    meets the script's accuracy target on the default data), declared with
+    ``settings.training``.
 ``OPTIONS`` (optional)
     Script-specific settings and their defaults, e.g. a network's hidden
-    sizes, set with ``--set KEY=VALUE``; they arrive as attributes of ``args``.
+    sizes, declared with ``settings.declare`` (each with the values it
+    accepts) and set with ``--set KEY=VALUE``; they arrive as attributes of ``args``.
 ``main(args) -> dict``
     Trains and evaluates. ``args`` is the parsed namespace with every default
     filled in and ``args.out`` set to the run directory (``<--out>/<name>``),
@@ -19,17 +21,24 @@ A script is a module ``assignments/<name>.py`` listed in ``SCRIPTS`` that define
 The runner times the run and writes ``metrics.json`` (the returned metrics,
 wall time and configuration) beside the script's files, then prints the test
 metrics and every file the run wrote.
+
+Every value is checked before a script starts: a bad option, a missing data
+file or an output folder that cannot be written ends the command with one line
+on stderr and exit code 2, and a run that diverges ends with one line naming
+the ``NonFiniteError`` and exit code 1, leaving the run folder's files as they were.
 """
 import argparse
 import importlib
 import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 from . import data as datasets
+from .settings import OptionError, declare, integer, training
 
 # name -> module; the module's DESCRIPTION is shown by `list`.
 SCRIPTS = {
@@ -50,39 +59,56 @@ SCRIPTS = {
 # A tiny subset for `--quick` smoke runs: enough to beat chance, seconds to run.
 QUICK_SIZES = (500, 100, 100)
 
+# What --epochs, --batch-size and --lr accept (each script declares its defaults
+# with the same ranges), and --seed.
+COMMON = declare(**training(epochs=None, batch_size=None, lr=None).declared, seed=integer(0, low=0))
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``PROG: error: MESSAGE`` (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m assignments",
         description="CS231n-style course scripts on real data, with plots and checkpoints.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     commands.add_parser("list", help="list the available scripts")
     run = commands.add_parser("run", help="run one script")
     run.add_argument("name", choices=sorted(SCRIPTS), metavar="NAME",
                      help="script to run (see `list`)")
-    run.add_argument("--epochs", type=_positive(int), help="training epochs (script default if omitted)")
-    run.add_argument("--batch-size", type=_positive(int), help="minibatch size (script default if omitted)")
-    run.add_argument("--lr", type=_positive(float), help="learning rate (script default if omitted)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--epochs", type=argument_type("epochs"),
+                     help="training epochs (script default if omitted)")
+    run.add_argument("--batch-size", type=argument_type("batch_size"),
+                     help="minibatch size (script default if omitted)")
+    run.add_argument("--lr", type=argument_type("lr"), help="learning rate (script default if omitted)")
+    run.add_argument("--seed", type=argument_type("seed"), default=0, help="random seed (default 0)")
     run.add_argument("--data", choices=datasets.DATASETS, default="mnist5k",
                      help="dataset (default mnist5k, bundled; mnist and cifar10 need --data-dir)")
     run.add_argument("--data-dir", help="directory holding the mnist IDX files or cifar10 batches")
     run.add_argument("--out", default="runs", help="output root; files go to OUT/NAME (default runs)")
-    run.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="options",
+    # extend: a second --set adds to the first instead of silently replacing it.
+    run.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", dest="options",
                      help="script options, e.g. --set hidden_dims=512,256 normalization=layernorm "
                           "(`list` shows each script's; a comma list for a tuple, none for None)")
     run.add_argument("--quick", action="store_true",
                      help=f"smoke run: {QUICK_SIZES[0]}/{QUICK_SIZES[1]}/{QUICK_SIZES[2]} examples, 1 epoch")
+    parser.run_parser = run  # reports the errors found after parsing (bad option values)
     return parser
 
 
-def _positive(kind):
+def argument_type(name):
+    """The argparse ``type`` reading option ``name`` as declared in ``COMMON``."""
+    setting = COMMON.declared[name]
+
     def parse(text):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-    parse.__name__ = kind.__name__
+        try:
+            return setting.read("argument", name, text)
+        except OptionError:
+            raise argparse.ArgumentTypeError(setting.refusal(text)) from None
     return parse
 
 
@@ -94,6 +120,7 @@ def load_script(name):
 
 
 def main(argv=None):
+    """The command line; returns the exit code (0 done, 1 the run diverged, 2 a bad argument)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -102,19 +129,31 @@ def main(argv=None):
             options = " ".join(f"{k}={_show(v)}" for k, v in getattr(script, "OPTIONS", {}).items())
             print(f"{name:16s} {script.DESCRIPTION}" + (f" [--set {options}]" if options else ""))
         return 0
+    from optim import NonFiniteError
+
     retain_freed_memory()
     try:
         run(args.name, args)
     except OptionError as exc:
-        parser.error(str(exc))
+        parser.run_parser.error(str(exc))
     except datasets.DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except NonFiniteError as exc:
+        # The scripts write their files only after training, so a diverged run
+        # leaves the run folder (and a checkpoint of an earlier run) as it was.
+        message = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        print(f"error: {args.name} diverged, {message} (nothing was written)", file=sys.stderr)
+        return 1
     return 0
 
 
 def run(name, args):
-    """Run script ``name`` with the parsed ``args``; return its metrics (as written to metrics.json)."""
+    """Run script ``name`` with the parsed ``args``; return its metrics (as written to metrics.json).
+
+    Every setting is filled in and checked, and the run folder made and
+    probed for writing, before the script starts (:class:`OptionError` otherwise).
+    """
     script = load_script(name)
     args = argparse.Namespace(**vars(args))
     if args.quick and args.epochs is None:
@@ -124,12 +163,15 @@ def run(name, args):
             setattr(args, key, value)
     for key, value in parse_options(script, getattr(args, "options", [])).items():
         setattr(args, key, value)
-    args.out = os.path.join(args.out, name)
-    os.makedirs(args.out, exist_ok=True)
+    check_settings(script, args)
+    args.out = prepare_run_dir(args.out, name)
     config = {k: v for k, v in sorted(vars(args).items()) if k != "command"}
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    metrics = script.main(args)
+    # A diverging run overflows before its NaN guard stops it with one clear
+    # NonFiniteError; NumPy's overflow warnings would only repeat it as noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        metrics = script.main(args)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     # CPU time beside wall time: on a shared machine the two can differ several-fold.
@@ -150,35 +192,50 @@ def run(name, args):
     return record
 
 
-class OptionError(ValueError):
-    """A ``--set KEY=VALUE`` the script does not accept."""
-
-
 def parse_options(script, items):
     """The script's ``OPTIONS`` with the ``KEY=VALUE`` strings ``items`` applied.
 
-    Each value is read like its default: a comma-separated list of ints for a
-    tuple, ``none`` for None, otherwise the default's type (a str stays a str).
+    Each value is read and checked by its declared setting (see
+    :mod:`assignments.settings`); :class:`OptionError` names the first bad one.
     """
-    options = dict(getattr(script, "OPTIONS", {}))
+    declared = getattr(script, "OPTIONS", declare()).declared
+    options = {key: setting.default for key, setting in declared.items()}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or key not in options:
             known = ", ".join(sorted(options)) or "none: this script takes no options"
             raise OptionError(f"--set: expected KEY=VALUE with KEY one of ({known}), got {item!r}")
-        try:
-            options[key] = _parse_like(options[key], text)
-        except ValueError:
-            raise OptionError(f"--set: {key} must be like {_show(options[key])}, got {text!r}") from None
+        options[key] = declared[key].read("--set", key, text)
     return options
 
 
-def _parse_like(default, text):
-    if text.lower() == "none":
-        return None
-    if isinstance(default, tuple):
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    return text if default is None else type(default)(text)
+def check_settings(script, args):
+    """Check the seed and every setting ``script`` declares, as they stand in ``args``.
+
+    The command line has read each value already; this also holds when
+    :func:`run` is called with a namespace built in Python.
+    """
+    declared = {"seed": COMMON.declared["seed"], **script.DEFAULTS.declared,
+                **getattr(script, "OPTIONS", declare()).declared}
+    for key, setting in declared.items():
+        value = getattr(args, key)
+        try:
+            setting.check("run", key, value)
+        except (ValueError, TypeError):
+            raise OptionError(f"run: {key} {setting.refusal(value)}") from None
+
+
+def prepare_run_dir(root, name):
+    """Make ``<root>/<name>`` and make sure a file can be written there; return its path."""
+    path = os.path.join(root, name)
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise OptionError(f"--out must be a directory where {path!r} can be written, "
+                          f"got {os.fspath(root)!r} ({exc.strerror or exc})") from None
+    return path
 
 
 def _show(value):

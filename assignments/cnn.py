@@ -10,13 +10,14 @@ from optim import Adam
 from . import plots
 from .cli import load_data, save_checkpoint
 from .models import ConvNet, fit, report
+from .settings import declare, integer, training
 
 DESCRIPTION = "conv-BN-relu-pool x2 + fc128 + fc10, Adam, +-2 px shifts; first-layer filter images"
-DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 1e-3}
+DEFAULTS = training(epochs=10, batch_size=64, lr=1e-3)
 CHANNELS = (32, 64)
 HIDDEN = 128
 # Augmentation: the largest random shift in pixels (``--set shift=0`` turns it off).
-OPTIONS = {"shift": 2}
+OPTIONS = declare(shift=integer(2, low=0))
 
 
 def build_model(data, args):

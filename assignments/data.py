@@ -20,6 +20,8 @@ Datasets (``load(name, data_dir)``):
 
 For the last two, the validation split is a stratified ``val_size`` sample of
 the official training set (``random_state=0``); the test set is the official one.
+By default ``val_size`` is the reference's (5,000 for MNIST, 1,000 for CIFAR-10),
+or a tenth of a smaller training file (at least one image per label).
 """
 import dataclasses
 import gzip
@@ -28,6 +30,8 @@ import os
 import pickle
 
 import numpy as np
+
+from minigrad.validation import check_int
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
@@ -189,10 +193,11 @@ MNIST_FILES = {
 }
 
 
-def load_mnist_idx(data_dir, val_size=5000):
+def load_mnist_idx(data_dir, val_size=None):
     """MNIST from its four IDX files in ``data_dir`` (each optionally ``.gz``).
 
     Returns train 60,000 - ``val_size`` / val ``val_size`` / test 10,000, images (1, 28, 28).
+    ``val_size`` None: 5,000, or a tenth of a smaller training file.
     """
     data_dir = _existing_dir(data_dir, "load_mnist_idx", "the four MNIST IDX files", MNIST_URL)
     arrays = {}
@@ -211,7 +216,10 @@ def load_mnist_idx(data_dir, val_size=5000):
                 f"load_mnist_idx: {split} images and labels must be unsigned bytes with labels 0..9, "
                 f"got {images.dtype} images and {labels.dtype} labels up to {labels.max(initial=0)}")
     X_train, y_train, X_val, y_val = _holdout(
-        arrays["train_images"][:, None], arrays["train_labels"], val_size)
+        arrays["train_images"][:, None], arrays["train_labels"], val_size, 5000, "load_mnist_idx")
+    if len(arrays["test_labels"]) == 0:
+        raise DatasetError(f"load_mnist_idx: the test files in {data_dir!r} must hold at least 1 image, "
+                           f"got 0")
     X_test = _f32(arrays["test_images"][:, None]) / np.float32(255)
     return SplitData(X_train, y_train, X_val, y_val, X_test, arrays["test_labels"].astype(np.int64),
                      DIGIT_NAMES, X_test.shape[1:], "mnist")
@@ -247,11 +255,12 @@ def read_idx(path):
     return np.frombuffer(raw, dtype, offset=header).reshape(shape)
 
 
-def load_cifar10(data_dir, val_size=1000):
+def load_cifar10(data_dir, val_size=None):
     """CIFAR-10 from its python batches (``data_batch_1`` .. ``_5``, ``test_batch``).
 
     ``data_dir`` may be the extracted ``cifar-10-batches-py`` folder or its
     parent. Returns train 50,000 - ``val_size`` / val / test 10,000, images (3, 32, 32).
+    ``val_size`` None: 1,000, or a tenth of a smaller training set.
     """
     data_dir = _existing_dir(data_dir, "load_cifar10", "the CIFAR-10 python batches", CIFAR10_URL)
     nested = os.path.join(data_dir, "cifar-10-batches-py")
@@ -261,8 +270,10 @@ def load_cifar10(data_dir, val_size=1000):
                for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]]
     X_train = np.concatenate([b[0] for b in batches[:5]])
     y_train = np.concatenate([b[1] for b in batches[:5]])
-    X_train, y_train, X_val, y_val = _holdout(X_train, y_train, val_size)
+    X_train, y_train, X_val, y_val = _holdout(X_train, y_train, val_size, 1000, "load_cifar10")
     X_test, y_test = batches[5]
+    if len(y_test) == 0:
+        raise DatasetError(f"load_cifar10: test_batch in {data_dir!r} must hold at least 1 image, got 0")
     return SplitData(X_train, y_train, X_val, y_val, _f32(X_test) / np.float32(255), y_test,
                      CIFAR10_NAMES, (3, 32, 32), "cifar10")
 
@@ -287,12 +298,25 @@ def _read_cifar_batch(path):
     return data.reshape(-1, 3, 32, 32), labels
 
 
-def _holdout(X, y, val_size):
-    """Stratified validation split of an official training set, scaled to float32 [0, 1]."""
+def _holdout(X, y, val_size, default, caller):
+    """Stratified validation split of an official training set, scaled to float32 [0, 1].
+
+    ``val_size`` None: ``default``, or a tenth of a smaller set. A stratified
+    split needs two images of every label present (one for each side); with
+    fewer the set is refused with a ``DatasetError`` saying so.
+    """
     from sklearn.model_selection import train_test_split
 
-    if not 0 < val_size < len(y):
-        raise ValueError(f"val_size must be in 1..{len(y) - 1}, got {val_size}")
+    labels, counts = np.unique(y, return_counts=True)
+    if len(y) == 0 or counts.min() < 2:
+        raise DatasetError(
+            f"{caller}: the training set must hold at least 2 images of every label it uses "
+            f"(at least {2 * max(len(labels), 1)} images) to split off a validation set, got "
+            + (f"{counts.min()} of label {labels[counts.argmin()]}" if len(y) else "none"))
+    if val_size is None:
+        val_size = min(default, max(len(labels), len(y) // 10))
+    # Each side of a stratified split needs at least one image per label.
+    val_size = check_int(caller, "val_size", val_size, low=len(labels), high=len(y) - len(labels))
     X_train, X_val, y_train, y_val = train_test_split(
         X, y, test_size=val_size, random_state=0, stratify=y)
     scale = np.float32(255)

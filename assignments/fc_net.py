@@ -14,13 +14,16 @@ from optim import SGD, Adam, RMSProp
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
-from .models import FullyConnectedNet, fit, report
+from .models import NORMALIZATIONS, FullyConnectedNet, fit, report
+from .settings import choice, declare, integers, number, training
 
 DESCRIPTION = ("fully connected net 784-256-128-64-10 + batchnorm + dropout, Adam; "
                "SGD/Momentum/RMSProp/Adam compared")
-DEFAULTS = {"epochs": 30, "batch_size": 100, "lr": 1e-3}
+DEFAULTS = training(epochs=30, batch_size=100, lr=1e-3)
 # The network: hidden widths, "batchnorm" / "layernorm" / None, dropout probability.
-OPTIONS = {"hidden_dims": (256, 128, 64), "normalization": "batchnorm", "dropout": 0.2}
+OPTIONS = declare(hidden_dims=integers((256, 128, 64), low=1),
+                  normalization=choice("batchnorm", NORMALIZATIONS),
+                  dropout=number(0.2, low=0, high=1, high_open=True))
 COMPARE_EPOCHS = 3  # epochs per update rule in the comparison (1 with --quick)
 # The other update rules of the comparison, at learning rates that suit each;
 # Adam's curve is the first epochs of the main run (same seed, same result).

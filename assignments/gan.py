@@ -19,21 +19,23 @@ import time
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import check_int
 from layers.activations import LeakyReLU, ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
 from layers.losses import binary_cross_entropy_with_logits
-from optim import Adam
+from optim import Adam, check_step
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
-from .visualization import class_probabilities, trained_cnn
+from .settings import declare, integer, training
+from .visualization import CNN_CHECKPOINT, class_probabilities, trained_cnn
 
 DESCRIPTION = "MLP GAN (non-saturating loss, Adam beta1 0.5); per-epoch samples, judged by the cnn"
 # Small batches: 4,000 images give few steps per epoch, and the generator needs thousands.
-DEFAULTS = {"epochs": 25, "batch_size": 32, "lr": 1e-3}
+DEFAULTS = training(epochs=25, batch_size=32, lr=1e-3)
 # checkpoint: the judging cnn's checkpoint.npz; none means <out>/cnn/checkpoint.npz if present, else train.
-OPTIONS = {"checkpoint": None, "noise_dim": 96}
+OPTIONS = declare(checkpoint=CNN_CHECKPOINT, noise_dim=integer(96, low=1))
 G_HIDDEN = (1024, 1024)
 D_HIDDEN = (256, 256)
 SLOPE = 0.01  # leaky ReLU slope
@@ -49,6 +51,7 @@ class Generator(mg.Module):
 
     def __init__(self, noise_dim, image_shape, rng=None):
         super().__init__()
+        noise_dim = check_int("Generator", "noise_dim", noise_dim, low=1)
         rng = np.random.default_rng(rng)
         self.image_shape = tuple(image_shape)
         widths = (noise_dim, *G_HIDDEN)
@@ -105,22 +108,24 @@ def train(generator, discriminator, X_train, args, rng):
     fixed = noise(rng, 10, args.noise_dim)
     losses = {"discriminator": [], "generator": []}
     per_epoch = []
-    for _ in progress(range(args.epochs), desc="epochs"):
+    for epoch in progress(range(1, args.epochs + 1), desc="epochs"):
         order = rng.permutation(len(X_train))
         for start in range(0, len(X_train), args.batch_size):
             real = mg.Tensor(2.0 * X_train[order[start:start + args.batch_size]] - 1.0)
             fake = generator(mg.Tensor(noise(rng, real.shape[0], args.noise_dim)))
             # The discriminator sees the fakes as constants: its step must not move the generator.
             d_loss = _bce(discriminator(real), 1.0) + _bce(discriminator(fake.detach()), 0.0)
+            step = len(losses["discriminator"]) + 1
+            losses["discriminator"].append(check_step("gan: discriminator", d_loss.item(), step, epoch,
+                                                       args.lr))
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
             g_loss = _bce(discriminator(fake), 1.0)  # non-saturating: maximise log D(G(z))
+            losses["generator"].append(check_step("gan: generator", g_loss.item(), step, epoch, args.lr))
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()
-            losses["discriminator"].append(d_loss.item())
-            losses["generator"].append(g_loss.item())
         with mg.no_grad():
             per_epoch.append(to_unit(generator(mg.Tensor(fixed)).data))
     return losses, np.stack(per_epoch)
@@ -142,6 +147,8 @@ def main(args):
     data = load_data(args)
     rng = np.random.default_rng(args.seed)
     with single_threaded_blas():
+        # The judge first: a checkpoint that does not fit is refused before the GAN trains.
+        classifier, source = trained_cnn(data, args, 1 if args.quick else CLASSIFIER_EPOCHS)
         generator = Generator(args.noise_dim, data.image_shape, rng=rng)
         discriminator = Discriminator(data.image_shape, rng=rng)
         start = time.perf_counter()
@@ -149,7 +156,6 @@ def main(args):
         seconds = time.perf_counter() - start
         with mg.no_grad():
             samples = to_unit(generator(mg.Tensor(noise(rng, JUDGED, args.noise_dim))).data)
-        classifier, source = trained_cnn(data, args, 1 if args.quick else CLASSIFIER_EPOCHS)
         confident, entropy, histogram = judge(classifier, samples, data.num_classes)
 
     plots.curves(f"{args.out}/losses.png", losses, "step", "binary cross-entropy",

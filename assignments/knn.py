@@ -11,9 +11,10 @@ import numpy as np
 from . import plots
 from .cli import load_data, progress, save_checkpoint
 from .data import flatten
+from .settings import declare
 
 DESCRIPTION = "k-nearest neighbours (vectorised L2), k by 5-fold cross-validation"
-DEFAULTS = {}  # no training loop: epochs, batch size and learning rate do not apply
+DEFAULTS = declare()  # no training loop: epochs, batch size and learning rate do not apply
 K_CHOICES = (1, 3, 5, 8, 10, 12, 15, 20, 50, 100)
 NUM_FOLDS = 5
 MAX_TRAIN = 5000

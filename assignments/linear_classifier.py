@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+from optim import check_step
+
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
 from .data import flatten, subtract_mean_image
@@ -59,13 +61,15 @@ def train_sgd(loss_fn, X, y, num_classes, lr, reg, epochs, batch_size, rng, lr_d
     """
     W = (0.001 * rng.standard_normal((X.shape[1], num_classes))).astype(X.dtype)
     losses = []
-    for _ in progress(range(epochs), desc="epochs"):
+    for epoch in progress(range(1, epochs + 1), desc="epochs"):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
             batch = order[start:start + batch_size]
-            loss, dW = loss_fn(W, X[batch], y[batch], reg)
-            W -= lr * dW
-            losses.append(float(loss))
+            # Overflow is what a too-large rate produces; the guard below reports it.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, dW = loss_fn(W, X[batch], y[batch], reg)
+                W -= lr * dW
+            losses.append(check_step("train_sgd", loss, len(losses) + 1, epoch, lr, W=W))
         lr *= lr_decay
     return W, losses
 

@@ -7,9 +7,10 @@ plus ``reg * sum(W * W)``.
 import numpy as np
 
 from .linear_classifier import check_loss_inputs, run
+from .settings import training
 
 DESCRIPTION = "linear SVM: naive and vectorised hinge loss, SGD, learned-weight images"
-DEFAULTS = {"epochs": 10, "batch_size": 200, "lr": 0.3}
+DEFAULTS = training(epochs=10, batch_size=200, lr=0.3)
 REG = 1e-3
 LR_DECAY = 0.9
 MARGIN = 1.0

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import check_choice, check_int, check_number
 from layers.activations import ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
@@ -48,13 +49,14 @@ class FullyConnectedNet(mg.Module):
 
     def __init__(self, input_dim, hidden_dims, num_classes, normalization=None, dropout=0.0, rng=None):
         super().__init__()
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"FullyConnectedNet: normalization must be one of {NORMALIZATIONS}, "
-                             f"got {normalization!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"FullyConnectedNet: dropout must be in [0, 1), got {dropout!r}")
+        name = "FullyConnectedNet"
+        input_dim = check_int(name, "input_dim", input_dim, low=1)
+        hidden_dims = _check_widths(name, "hidden_dims", hidden_dims)
+        num_classes = check_int(name, "num_classes", num_classes, low=1)
+        normalization = check_choice(name, "normalization", normalization, NORMALIZATIONS)
+        dropout = check_number(name, "dropout", dropout, low=0.0, high=1.0, high_open=True)
         rng = np.random.default_rng(rng)
-        self.hidden_dims, self.normalization, self.dropout = tuple(hidden_dims), normalization, dropout
+        self.hidden_dims, self.normalization, self.dropout = hidden_dims, normalization, dropout
         stack = [Flatten()]
         width = input_dim
         for hidden in self.hidden_dims:
@@ -98,8 +100,12 @@ class ConvNet(mg.Module):
 
     def __init__(self, image_shape, num_classes, channels=(32, 64), hidden=128, shift=0, rng=None):
         super().__init__()
+        c, h, w = _check_image_shape("ConvNet", image_shape)
+        num_classes = check_int("ConvNet", "num_classes", num_classes, low=1)
+        channels = _check_widths("ConvNet", "channels", channels, length=2)
+        hidden = check_int("ConvNet", "hidden", hidden, low=1)
+        shift = check_int("ConvNet", "shift", shift, low=0)
         rng = np.random.default_rng(rng)
-        c, h, w = image_shape
         self.shift = RandomShift(shift, rng) if shift else None
         self.features = Sequential(
             Conv2d(c, channels[0], 3, padding=1, rng=rng), BatchNorm2d(channels[0]), ReLU(), MaxPool2d(2),
@@ -130,7 +136,7 @@ class RandomShift(mg.Module):
 
     def __init__(self, pixels, rng=None):
         super().__init__()
-        self.pixels = int(pixels)
+        self.pixels = check_int("RandomShift", "pixels", pixels, low=0)
         self.rng = np.random.default_rng(rng)
 
     def forward(self, x):
@@ -160,10 +166,10 @@ class RecurrentClassifier(mg.Module):
 
     def __init__(self, image_shape, num_classes, cell="lstm", hidden=128, rng=None):
         super().__init__()
-        if cell not in self.CELLS:
-            raise ValueError(f"RecurrentClassifier: cell must be one of {sorted(self.CELLS)}, got {cell!r}")
-        if len(image_shape) != 3:
-            raise ValueError(f"RecurrentClassifier: image_shape must be (C, H, W), got {tuple(image_shape)}")
+        check_choice("RecurrentClassifier", "cell", cell, tuple(sorted(self.CELLS)))
+        image_shape = _check_image_shape("RecurrentClassifier", image_shape)
+        num_classes = check_int("RecurrentClassifier", "num_classes", num_classes, low=1)
+        hidden = check_int("RecurrentClassifier", "hidden", hidden, low=1)
         rng = np.random.default_rng(rng)
         self.cell = cell
         self.recurrent = self.CELLS[cell](image_shape[0] * image_shape[2], hidden, rng=rng)
@@ -203,9 +209,15 @@ class VisionTransformer(mg.Module):
     def __init__(self, image_shape, num_classes, patch=7, embed_dim=64, depth=2, num_heads=4,
                  mlp_ratio=2, dropout=0.0, rng=None):
         super().__init__()
-        c, h, w = image_shape
+        name = "VisionTransformer"
+        c, h, w = _check_image_shape(name, image_shape)
+        patch = check_int(name, "patch", patch, low=1)
         if h % patch or w % patch:
             raise ValueError(f"VisionTransformer: image size {h}x{w} must be a multiple of patch={patch}")
+        num_classes = check_int(name, "num_classes", num_classes, low=1)
+        embed_dim, depth, num_heads, mlp_ratio = (check_int(name, arg, value, low=1) for arg, value in (
+            ("embed_dim", embed_dim), ("depth", depth), ("num_heads", num_heads), ("mlp_ratio", mlp_ratio)))
+        dropout = check_number(name, "dropout", dropout, low=0.0, high=1.0, high_open=True)
         rng = np.random.default_rng(rng)
         self.patch, self.grid = patch, (h // patch, w // patch)
         self.embed = Linear(c * patch * patch, embed_dim, rng=rng)
@@ -248,6 +260,8 @@ class VAE(mg.Module):
 
     def __init__(self, input_dim, hidden=400, latent=20, rng=None):
         super().__init__()
+        input_dim, hidden, latent = (check_int("VAE", arg, value, low=1) for arg, value in (
+            ("input_dim", input_dim), ("hidden", hidden), ("latent", latent)))
         self.rng = np.random.default_rng(rng)
         self.latent = latent
         self.encoder = Sequential(Flatten(), Linear(input_dim, hidden, rng=self.rng), ReLU())
@@ -268,6 +282,23 @@ class VAE(mg.Module):
         eps = self.rng.standard_normal(mean.shape).astype(mean.dtype)
         z = mean + (0.5 * log_var).exp() * mg.Tensor(eps)
         return self.decoder(z), mean, log_var
+
+
+def _check_widths(func, name, widths, length=None):
+    """``widths`` as a tuple of ints >= 1 (of ``length`` entries, if given)."""
+    if isinstance(widths, (str, bytes)) or not np.iterable(widths):
+        raise TypeError(f"{func}: {name} must be a sequence of integers >= 1, got {widths!r}")
+    widths = tuple(check_int(func, f"{name}[{i}]", w, low=1) for i, w in enumerate(widths))
+    if length is not None and len(widths) != length:
+        raise ValueError(f"{func}: {name} must hold {length} integers, got {widths}")
+    return widths
+
+
+def _check_image_shape(func, image_shape):
+    """``image_shape`` as a tuple ``(C, H, W)`` of ints >= 1."""
+    if isinstance(image_shape, (str, bytes)) or not np.iterable(image_shape) or len(image_shape) != 3:
+        raise ValueError(f"{func}: image_shape must be (C, H, W), got {image_shape!r}")
+    return tuple(check_int(func, f"image_shape[{i}]", v, low=1) for i, v in enumerate(image_shape))
 
 
 def negative_elbo(model, x):

@@ -13,9 +13,10 @@ from optim import Adam
 from . import plots
 from .cli import load_data, save_checkpoint, single_threaded_blas
 from .models import RecurrentClassifier, fit, report
+from .settings import training
 
 DESCRIPTION = "sequential MNIST (rows as time steps): vanilla RNN vs LSTM-128, Adam"
-DEFAULTS = {"epochs": 15, "batch_size": 64, "lr": 2e-3}
+DEFAULTS = training(epochs=15, batch_size=64, lr=2e-3)
 HIDDEN = 128
 CELLS = ("rnn", "lstm")
 # Clipping the joint gradient norm tames the vanilla RNN's occasional exploding steps.

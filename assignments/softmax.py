@@ -6,9 +6,10 @@ the data loss is its mean over the batch, plus ``reg * sum(W * W)``.
 import numpy as np
 
 from .linear_classifier import check_loss_inputs, run
+from .settings import training
 
 DESCRIPTION = "softmax classifier: naive and vectorised cross-entropy, SGD, learned-weight images"
-DEFAULTS = {"epochs": 10, "batch_size": 100, "lr": 0.5}
+DEFAULTS = training(epochs=10, batch_size=100, lr=0.5)
 REG = 1e-3
 LR_DECAY = 0.9
 

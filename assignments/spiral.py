@@ -4,13 +4,16 @@ Run ``python -m assignments.spiral [--epochs N]``. The three interleaved arms
 are not linearly separable, so a linear classifier tops out near 50 %; a
 hidden ReLU layer of 100 units separates them almost perfectly.
 """
-import argparse
 import sys
 import time
 
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import check_int, check_number, check_positive
+from optim import NonFiniteError, check_step
+
+from .cli import ArgumentParser, argument_type
 
 
 def make_spiral(points_per_class=100, num_classes=3, noise=0.2, seed=0):
@@ -56,10 +59,19 @@ def cross_entropy(scores, labels):
 
 
 def train(epochs=150, batch_size=16, lr=0.5, reg=1e-4, seed=0, log=print):
-    """Train ``TwoLayerNet`` with plain minibatch SGD; return (model, train accuracy)."""
+    """Train ``TwoLayerNet`` with plain minibatch SGD; return (model, train accuracy).
+
+    A diverging run (too large an ``lr``) stops with optim's ``NonFiniteError``.
+    """
+    epochs = check_int("train", "epochs", epochs, low=1)
+    batch_size = check_int("train", "batch_size", batch_size, low=1)
+    lr = check_positive("train", "lr", lr)
+    reg = check_number("train", "reg", reg, low=0)
+    seed = check_int("train", "seed", seed, low=0)
     X, y = make_spiral(seed=seed)
     model = TwoLayerNet(seed=seed)
     rng = np.random.default_rng(seed)
+    step = 0
     for epoch in range(1, epochs + 1):
         order = rng.permutation(len(X))
         losses = []
@@ -67,12 +79,13 @@ def train(epochs=150, batch_size=16, lr=0.5, reg=1e-4, seed=0, log=print):
             batch = order[start:start + batch_size]
             data_loss = cross_entropy(model(mg.Tensor(X[batch])), y[batch])
             loss = data_loss + reg * ((model.W1 * model.W1).sum() + (model.W2 * model.W2).sum())
+            step += 1
+            losses.append(check_step("spiral", loss.item(), step, epoch, lr))
             model.zero_grad()
             loss.backward()
             with mg.no_grad():
                 for p in model.parameters():
                     p.data -= lr * p.grad
-            losses.append(loss.item())
         log(f"epoch {epoch:3d}  loss {np.mean(losses):.4f}")
     with mg.no_grad():
         accuracy = float(np.mean(model(mg.Tensor(X)).data.argmax(axis=1) == y))
@@ -80,13 +93,20 @@ def train(epochs=150, batch_size=16, lr=0.5, reg=1e-4, seed=0, log=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--lr", type=float, default=0.5)
-    parser.add_argument("--seed", type=int, default=0)
+    """The demo's command line; returns the exit code (1 if the run diverged, 2 for a bad argument)."""
+    parser = ArgumentParser(prog="python -m assignments.spiral", description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=argument_type("epochs"), default=150)
+    parser.add_argument("--lr", type=argument_type("lr"), default=0.5)
+    parser.add_argument("--seed", type=argument_type("seed"), default=0)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    _, accuracy = train(epochs=args.epochs, lr=args.lr, seed=args.seed)
+    try:
+        # The NaN guard reports a divergence in one line; NumPy's overflow warnings would repeat it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, accuracy = train(epochs=args.epochs, lr=args.lr, seed=args.seed)
+    except NonFiniteError as exc:
+        print(f"error: spiral diverged, {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     print(f"final training accuracy: {accuracy:.1%}  ({time.perf_counter() - start:.1f} s)")
     return 0
 

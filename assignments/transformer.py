@@ -14,11 +14,12 @@ from optim import Adam, CosineAnnealingLR
 from . import plots
 from .cli import load_data, save_checkpoint, single_threaded_blas
 from .models import VisionTransformer, fit, report
+from .settings import OptionError, declare, integer, training
 
 DESCRIPTION = "vision transformer on 7x7 patches, embed 64, 2 layers, 4 heads, Adam + cosine decay"
-DEFAULTS = {"epochs": 30, "batch_size": 128, "lr": 2e-3}
+DEFAULTS = training(epochs=30, batch_size=128, lr=2e-3)
 # Patch side in pixels; it must divide the image size (``--set patch=4`` for 32x32 CIFAR-10).
-OPTIONS = {"patch": 7}
+OPTIONS = declare(patch=integer(7, low=1))
 EMBED_DIM = 64
 DEPTH = 2
 NUM_HEADS = 4
@@ -39,6 +40,9 @@ def position_similarity(model):
 
 def main(args):
     data = load_data(args)
+    h, w = data.image_shape[1:]
+    if h % args.patch or w % args.patch:  # known only now that the images are
+        raise OptionError(f"--set: patch must divide the image size {h}x{w} of {data.name}, got {args.patch}")
     # One BLAS thread: the products are (batch * 16 tokens, 64) by (64, 128) at most.
     with single_threaded_blas():
         model = build_model(data, args)

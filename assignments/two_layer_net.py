@@ -12,14 +12,16 @@ import numpy as np
 import minigrad as mg
 from layers.affine import Linear
 from layers.losses import cross_entropy
+from optim import check_step
 from optim.optimizers import SGD
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
 from .data import flatten, subtract_mean_image
+from .settings import training
 
 DESCRIPTION = "two-layer net 784-100-10, SGD + momentum, learning-rate x regularisation random search"
-DEFAULTS = {"epochs": 8, "batch_size": 200, "lr": 0.3}
+DEFAULTS = training(epochs=8, batch_size=200, lr=0.3)
 HIDDEN = 100
 MOMENTUM = 0.9
 LR_DECAY = 0.8       # per epoch
@@ -62,15 +64,16 @@ def train(model, X, y, lr, reg, epochs, batch_size, rng, bar=None):
     """
     optimizer = SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=reg)
     losses = []
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
             batch = order[start:start + batch_size]
             loss = cross_entropy(model(mg.Tensor(X[batch])), y[batch])
+            losses.append(check_step("two_layer_net", loss.item(), len(losses) + 1, epoch,
+                                      optimizer.param_groups[0]["lr"]))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(loss.item())
         for group in optimizer.param_groups:
             group["lr"] *= LR_DECAY
         if bar is not None:

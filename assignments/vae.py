@@ -10,14 +10,15 @@ import time
 import numpy as np
 
 import minigrad as mg
-from optim import Adam
+from optim import Adam, check_step
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
 from .models import VAE, negative_elbo
+from .settings import training
 
 DESCRIPTION = "variational autoencoder 784-400-20, BCE + KL, Adam; reconstruction and sample grids"
-DEFAULTS = {"epochs": 10, "batch_size": 100, "lr": 1e-3}
+DEFAULTS = training(epochs=10, batch_size=100, lr=1e-3)
 HIDDEN = 400
 LATENT = 20
 GRID = 10  # images per row of the reconstruction and sample grids
@@ -43,14 +44,14 @@ def train(model, X_train, X_val, args):
     optimizer = Adam(model.parameters(), lr=args.lr)
     rng = np.random.default_rng(args.seed)
     losses, val_elbo = [], []
-    for _ in progress(range(args.epochs), desc="epochs"):
+    for epoch in progress(range(1, args.epochs + 1), desc="epochs"):
         order = rng.permutation(len(X_train))
         for start in range(0, len(X_train), args.batch_size):
             loss = negative_elbo(model, mg.Tensor(X_train[order[start:start + args.batch_size]]))
+            losses.append(check_step("vae", loss.item(), len(losses) + 1, epoch, args.lr))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(loss.item())
         val_elbo.append(elbo(model, X_val))
     return losses, val_elbo
 

@@ -21,22 +21,27 @@ makes every image of a batch independent of the others).
 """
 import argparse
 import os
+import zipfile
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
 import minigrad as mg
+from minigrad.validation import check_int
 from optim import Adam
 
 from . import cnn, plots
 from .cli import load_data, save_checkpoint, single_threaded_blas
 from .models import accuracy, fit
+from .settings import OptionError, declare, existing_file, integer, training
 
 DESCRIPTION = "saliency maps, class visualisation and fooling images of the trained cnn"
 # epochs/batch_size/lr apply to the classifier when no cnn checkpoint exists.
-DEFAULTS = {"epochs": 3, "batch_size": 64, "lr": 1e-3}
+DEFAULTS = training(epochs=3, batch_size=64, lr=1e-3)
 # checkpoint: a cnn checkpoint.npz; none means <out>/cnn/checkpoint.npz if present, else train.
-OPTIONS = {"checkpoint": None, "class_steps": 200, "fooling_steps": 100}
+CNN_CHECKPOINT = existing_file("a checkpoint.npz of the cnn script")
+OPTIONS = declare(checkpoint=CNN_CHECKPOINT, class_steps=integer(200, low=0),
+                  fooling_steps=integer(100, low=0))
 
 # Class visualisation (CS231n's settings, scaled to 28x28 digits in [0, 1]).
 # A strong L2 penalty and blur (chosen by eye) keep the strokes smooth on a dark background.
@@ -68,12 +73,7 @@ def trained_cnn(data, args, epochs, batch_size=64, lr=1e-3):
         default = os.path.join(os.path.dirname(args.out), "cnn", "checkpoint.npz")
         path = default if os.path.exists(default) else None
     if path is not None:
-        if not os.path.exists(path):
-            raise ValueError(f"trained_cnn: checkpoint {path!r} does not exist; run "
-                             f"`python -m assignments run cnn` or omit --set checkpoint")
-        with np.load(path) as saved:
-            state = {k[len("model."):]: saved[k] for k in saved.files if k.startswith("model.")}
-        model.load_state_dict(state)
+        model.load_state_dict(_cnn_state(path, model, data))
         source = path
     else:
         fit(model, Adam(model.parameters(), lr=lr), data.X_train, data.y_train,
@@ -81,6 +81,30 @@ def trained_cnn(data, args, epochs, batch_size=64, lr=1e-3):
         source = "trained"
     model.eval()
     return model, source
+
+
+def _cnn_state(path, model, data):
+    """The ``model.*`` arrays of the cnn checkpoint at ``path``, checked against ``model``'s.
+
+    Raises ``OptionError`` (a ValueError) naming the file and what is wrong:
+    missing, not an ``.npz``, or holding a network of other shapes (e.g. one
+    trained on other images).
+    """
+    if not os.path.isfile(path):
+        raise OptionError(f"trained_cnn: checkpoint {path!r} does not exist; run "
+                          f"`python -m assignments run cnn` or omit --set checkpoint")
+    try:
+        with np.load(path) as saved:
+            state = {k[len("model."):]: saved[k] for k in saved.files if k.startswith("model.")}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise OptionError(f"trained_cnn: checkpoint {path!r} must be an .npz file written by the cnn "
+                          f"script, got an unreadable file ({exc})") from None
+    expected = model.state_dict()
+    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
+        raise OptionError(f"trained_cnn: checkpoint {path!r} must hold the cnn for {data.name or 'the'} "
+                          f"images {data.image_shape} with {data.num_classes} classes, "
+                          f"got a different network")
+    return state
 
 
 def class_probabilities(model, X, batch_size=500):
@@ -129,6 +153,7 @@ def class_visualisation(model, classes, image_shape, steps, rng):
     after it) and every ``CLASS_BLUR_EVERY`` steps they are blurred, which keeps
     the high-frequency patterns that fool the net out of the picture.
     """
+    steps = check_int("class_visualisation", "steps", steps, low=0)
     classes = np.asarray(classes)
     X = (0.01 * rng.standard_normal((len(classes), *image_shape)) + 0.5).astype(np.float32)
     for step in range(steps):
@@ -158,6 +183,7 @@ def fooling_images(model, X, targets, steps):
     iterations : (N,) int, steps taken (``steps`` + 1 where the net never flipped)
     success : (N,) bool, whether the net predicts the target for the final image
     """
+    steps = check_int("fooling_images", "steps", steps, low=0)
     fooled = X.astype(np.float32).copy()
     iterations = np.full(len(X), steps + 1)
     active = np.arange(len(X))

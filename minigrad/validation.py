@@ -41,8 +41,10 @@ def check_number(func, name, value, low=None, high=None, low_open=False, high_op
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if not np.isfinite(value) or too_low or too_high:
+        # "must be > 0, got inf" alone would read as a contradiction.
+        why = "" if np.isfinite(value) else " (not a finite number)"
         raise ValueError(f"{func}: {name} must be {_range_text(low, high, low_open, high_open)}, "
-                         f"got {value!r}")
+                         f"got {value!r}{why}")
     return value
 
 

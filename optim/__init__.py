@@ -1,6 +1,6 @@
 """Update rules, optimizers, learning-rate schedules and the training loop."""
 from . import rules, schedules
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .plotting import plot_history
@@ -14,11 +14,12 @@ from .schedules import (
     SequentialLR,
     StepLR,
 )
-from .solver import NonFiniteError, Solver, overfit_small
+from .guard import NonFiniteError, check_step
+from .solver import Solver, overfit_small
 
 __all__ = [
-    "SGD", "AdaGrad", "Adam", "AdamW", "ChainedScheduler", "CosineAnnealingLR", "ExponentialLR",
-    "LRScheduler", "LinearLR", "MultiStepLR", "NonFiniteError", "Optimizer", "RMSProp", "SequentialLR",
-    "Solver", "StepLR", "clip_grad_norm_", "clip_grad_value_", "load_checkpoint", "overfit_small",
-    "plot_history", "rules", "save_checkpoint", "schedules",
+    "SGD", "AdaGrad", "Adam", "AdamW", "ChainedScheduler", "CheckpointError", "CosineAnnealingLR",
+    "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR", "NonFiniteError", "Optimizer", "RMSProp",
+    "SequentialLR", "Solver", "StepLR", "check_step", "clip_grad_norm_", "clip_grad_value_", "load_checkpoint",
+    "overfit_small", "plot_history", "rules", "save_checkpoint", "schedules",
 ]

@@ -8,6 +8,9 @@ so a checkpoint can be inspected with ``np.load`` alone; the rest of the tree
 is one JSON document in the member ``__tree__``. Loading needs no pickle,
 so opening a checkpoint cannot run code. Arrays and floats round-trip
 exactly, which is what lets a resumed run continue bit-identically.
+
+A file that is empty, truncated, damaged or not a checkpoint raises one
+``CheckpointError`` naming the file and what is wrong.
 """
 import json
 import os
@@ -16,6 +19,11 @@ import tempfile
 import numpy as np
 
 _TREE_KEY = "__tree__"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member, or the end record of an empty archive
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or that does not fit what it is loaded into."""
 
 
 def _encode(node, path, arrays):
@@ -78,10 +86,41 @@ def save_checkpoint(path, state):
 
 
 def load_checkpoint(path):
-    """Read a state written by ``save_checkpoint``; arrays come back with their dtypes."""
-    with np.load(path, allow_pickle=False) as data:
+    """Read a state written by ``save_checkpoint``; arrays come back with their dtypes.
+
+    Raises
+    ------
+    CheckpointError
+        The file is empty, truncated, damaged, or not a checkpoint.
+    OSError
+        The file cannot be opened (missing, unreadable).
+    """
+    # Our own file object, closed whatever happens: np.load on a path leaks it
+    # (a ResourceWarning) when the archive turns out to be damaged.
+    with open(path, "rb") as file:
+        head = file.read(4)
+        if not head:
+            raise CheckpointError(f"load_checkpoint: {path} is empty")
+        if head not in _ZIP_MAGIC:
+            raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (not an .npz archive)")
+        file.seek(0)
+        try:
+            return _read(file, path)
+        except CheckpointError:
+            raise
+        except Exception as exc:  # zipfile, zlib, NumPy and JSON each raise their own kinds
+            raise CheckpointError(f"load_checkpoint: {path} is truncated, damaged or not a checkpoint "
+                                  f"({type(exc).__name__}: {exc})") from exc
+
+
+def _read(file, path):
+    """The state tree in the open .npz ``file``; CheckpointError if it holds none."""
+    with np.load(file, allow_pickle=False) as data:
         if _TREE_KEY not in data.files:
-            raise ValueError(f"load_checkpoint: {path} is not a checkpoint (no '{_TREE_KEY}' member)")
+            raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (no '{_TREE_KEY}' member)")
         tree = json.loads(str(data[_TREE_KEY]))
         arrays = {name: data[name] for name in data.files if name != _TREE_KEY}
-    return _decode(tree, arrays)
+    state = _decode(tree, arrays)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (its tree is not a dict)")
+    return state

@@ -1,13 +1,18 @@
 """Gradient clipping, in place on ``Parameter.grad`` (like ``torch.nn.utils``)."""
+import math
+import numbers
+from collections.abc import Iterable
+
 import numpy as np
 
 from minigrad import Tensor
-
-from ._validation import check_number
+from minigrad.validation import check_bool, check_number, check_positive
 
 
 def _grads(fn, parameters):
     """The non-None gradients of ``parameters`` (one Parameter or an iterable)."""
+    if not isinstance(parameters, (Tensor, Iterable)):
+        raise TypeError(f"{fn}: parameters must be Parameters, got {type(parameters).__name__}")
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in params:
         if not isinstance(p, Tensor):
@@ -27,10 +32,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ----------
     parameters : Parameter or iterable of Parameter
         Parameters without a gradient are ignored.
-    max_norm : float
-        Largest allowed joint norm (> 0).
+    max_norm : float or None
+        Largest allowed joint norm (finite, > 0). None only measures the
+        norm and leaves the gradients alone (PyTorch users pass ``inf`` for
+        that; here a limit is a finite number and None means "no limit").
     norm_type : float
-        The p of the p-norm (> 0), or ``float("inf")`` for the max-norm.
+        The p of the p-norm (finite, > 0), or ``float("inf")`` for the max-norm.
     error_if_nonfinite : bool
         Raise instead of scaling when the joint norm is NaN or inf.
 
@@ -40,8 +47,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         The joint norm before clipping.
     """
     fn = "clip_grad_norm_"
-    max_norm = check_number(fn, "max_norm", max_norm, low=0.0, low_open=True)
-    norm_type = check_number(fn, "norm_type", norm_type, low=0.0, low_open=True)
+    if max_norm is not None:
+        max_norm = check_positive(fn, "max_norm", max_norm)
+    # inf is not a limit here but the name of a norm (the max-norm), so it passes.
+    if not (isinstance(norm_type, numbers.Real) and norm_type == math.inf):
+        norm_type = check_positive(fn, "norm_type", norm_type)
+    error_if_nonfinite = check_bool(fn, "error_if_nonfinite", error_if_nonfinite)
     grads = _grads(fn, parameters)
     if not grads:
         return 0.0
@@ -52,9 +63,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             f"{fn}: the total gradient norm is {total_norm}, so it cannot be clipped; "
             f"check the loss and the learning rate, or pass error_if_nonfinite=False"
         )
-    coef = min(max_norm / (total_norm + 1e-6), 1.0)
-    for g in grads:
-        g *= coef
+    if max_norm is not None:
+        coef = min(max_norm / (total_norm + 1e-6), 1.0)
+        for g in grads:
+            g *= coef
     return total_norm
 
 
@@ -66,7 +78,7 @@ def clip_grad_value_(parameters, clip_value):
     parameters : Parameter or iterable of Parameter
         Parameters without a gradient are ignored.
     clip_value : float
-        The bound (>= 0).
+        The bound (finite, >= 0).
     """
     fn = "clip_grad_value_"
     clip_value = check_number(fn, "clip_value", clip_value, low=0.0)

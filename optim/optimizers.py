@@ -13,13 +13,14 @@ Example
 >>> loss.backward(); opt.step(); opt.zero_grad()
 """
 import copy
+import numbers
 
 import numpy as np
 
 from minigrad import Tensor
+from minigrad.validation import check_bool, check_int, check_number
 
 from . import updates
-from ._validation import check_bool, check_number
 
 
 class Optimizer:
@@ -33,12 +34,15 @@ class Optimizer:
     defaults : dict
         Hyper-parameter values for groups that do not set their own.
 
-    Subclasses define ``_check_group(group)`` (validate hyper-parameters) and
+    Subclasses define ``_check_group(group)`` (validate the hyper-parameters
+    and return them cleaned: floats, bools, tuples), ``_state_spec(group)``
+    (the names of the per-parameter state entries) and
     ``_update(param_array, grad, state, group)`` (one parameter's step).
     """
 
     def __init__(self, params, defaults):
-        self.defaults = dict(defaults)
+        # Checked even when every group overrides them: a bad default is a bug all the same.
+        self.defaults = {**defaults, **self._check_group(defaults)}
         self.param_groups = []
         # Keyed by id(param): Parameters define elementwise ``==``, so they
         # cannot be dict keys themselves; the groups keep them alive.
@@ -88,12 +92,11 @@ class Optimizer:
                 raise TypeError(f"{self._name}: params must be Parameters, got {type(p).__name__}")
             if p.dtype.kind != "f":
                 raise TypeError(f"{self._name}: params must be floating point, got dtype {p.dtype}")
+        # By identity: ``p in list`` would compare Parameters element-wise.
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
             raise ValueError(f"{self._name}: a parameter appears in more than one place in params")
-        full = {**self.defaults, **group, "params": params}
-        self._check_group(full)
-        self.param_groups.append(full)
+        self.param_groups.append({**self._clean_group({**self.defaults, **group}), "params": params})
 
     def zero_grad(self):
         """Forget every parameter's gradient (sets ``.grad`` to None)."""
@@ -115,13 +118,21 @@ class Optimizer:
                     )
                 self._update(p.data, grad, self.state.setdefault(id(p), {}), group)
 
+    def describe(self, k=0):
+        """``"Adam(lr=0.001, betas=(0.9, 0.999), ...)"``: parameter group ``k``'s hyper-parameters.
+
+        ``lr`` is the group's base rate (``initial_lr``, the rate before any
+        schedule changed it), so the text describes how the optimizer was built.
+        """
+        return describe_group(self._name, self.param_groups[k])
+
     # ---------------------------------------------------------------- state
     def state_dict(self):
-        """Return ``{"state": {index: {name: value}}, "param_groups": [...]}`` (copies).
+        """Return ``{"type", "state": {index: {name: value}}, "param_groups": [...]}`` (copies).
 
         Parameters are referred to by their position across all groups, as
         in PyTorch, so the dict can be loaded into an optimizer built over a
-        fresh model with the same structure.
+        fresh model with the same structure; ``type`` is the class name.
         """
         index = {}
         groups = []
@@ -134,64 +145,128 @@ class Optimizer:
                            "params": ids})
         state = {index[key]: copy.deepcopy(value) for key, value in self.state.items()
                  if key in index and value}
-        return {"state": state, "param_groups": groups}
+        return {"type": self._name, "state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
         """Restore hyper-parameters and per-parameter state from ``state_dict``.
 
-        The groups must have the same sizes as this optimizer's, and each
-        state array the shape of its parameter. Arrays are copied and cast
-        to their parameter's dtype. Nothing changes when an error is raised.
+        The state must come from the same class (its ``type``, when given,
+        and its hyper-parameter names must match), its groups must have the
+        sizes of this optimizer's, and each state array the shape of its
+        parameter. Arrays are copied and cast to their parameter's dtype.
+        The saved hyper-parameters replace the current ones, as in PyTorch.
+        Nothing changes when an error is raised.
         """
-        groups = state_dict["param_groups"]
+        self._commit(self._prepare_load(state_dict))
+
+    def _prepare_load(self, state_dict):
+        """Check ``state_dict`` and return what ``_commit`` installs; change nothing."""
+        where = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{where}: state_dict must be a dict with 'state' and 'param_groups'")
+        saved_type = state_dict.get("type", self._name)
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if saved_type != self._name:
+            raise ValueError(f"{where}: the state comes from {saved_type}, this optimizer is {self._name}")
+        if not isinstance(groups, (list, tuple)) or not isinstance(saved_state, dict):
+            raise ValueError(f"{where}: 'param_groups' must be a list and 'state' a dict")
         if len(groups) != len(self.param_groups):
             raise ValueError(
-                f"{self._name}.load_state_dict: state has {len(groups)} parameter groups, "
+                f"{where}: state has {len(groups)} parameter groups, "
                 f"optimizer has {len(self.param_groups)}"
             )
-        params = []
+        by_index, new_groups = {}, []
         for k, (saved, current) in enumerate(zip(groups, self.param_groups)):
-            if len(saved["params"]) != len(current["params"]):
-                raise ValueError(
-                    f"{self._name}.load_state_dict: group {k} has {len(saved['params'])} "
-                    f"parameters in the state, {len(current['params'])} in the optimizer"
-                )
-            params.extend(zip(saved["params"], current["params"]))
-        by_index = dict(params)
+            new_groups.append(self._merge_group(where, k, saved, current, by_index))
+        group_of = {id(p): g for g in new_groups for p in g["params"]}
         new_state = {}
-        for i, entries in state_dict["state"].items():
-            if int(i) not in by_index:
-                raise ValueError(f"{self._name}.load_state_dict: state for unknown parameter index {i}")
-            p = by_index[int(i)]
-            new_entries = {}
-            for name, value in entries.items():
-                if isinstance(value, np.ndarray):
-                    if value.shape != p.shape:
-                        raise ValueError(
-                            f"{self._name}.load_state_dict: state '{name}' of parameter {i} has "
-                            f"shape {value.shape}, the parameter has {p.shape}"
-                        )
-                    value = value.astype(p.dtype, copy=True)
-                new_entries[name] = value
-            new_state[id(p)] = new_entries
-        new_groups = []
-        for saved, current in zip(groups, self.param_groups):
-            group = {**current, **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}}
-            self._check_group(group)
-            new_groups.append(group)
-        self.param_groups = new_groups
-        self.state = new_state
+        for i, entries in saved_state.items():
+            p = by_index.get(i) if isinstance(i, numbers.Integral) and not isinstance(i, bool) else None
+            if p is None:
+                raise ValueError(f"{where}: state for unknown parameter index {i!r}")
+            new_state[id(p)] = self._check_entries(where, i, entries, p, group_of[id(p)])
+        return new_groups, new_state
+
+    def _merge_group(self, where, k, saved, current, by_index):
+        """Group ``k``'s saved hyper-parameters over ``current``; fills ``by_index``."""
+        ids = saved.get("params") if isinstance(saved, dict) else None
+        if not isinstance(ids, (list, tuple)) or len(ids) != len(current["params"]):
+            size = len(ids) if isinstance(ids, (list, tuple)) else "no"
+            raise ValueError(
+                f"{where}: group {k} has {size} parameters in the state, "
+                f"{len(current['params'])} in the optimizer"
+            )
+        names = set(saved) - {"params", "initial_lr"}
+        if names != set(self.defaults):
+            raise ValueError(
+                f"{where}: group {k} of the state has hyper-parameters {sorted(names)}, "
+                f"{self._name} has {sorted(self.defaults)}"
+            )
+        for i, p in zip(ids, current["params"]):
+            if not isinstance(i, numbers.Integral) or isinstance(i, bool) or i in by_index:
+                raise ValueError(f"{where}: group {k} lists parameter index {i!r} twice or not as an int")
+            by_index[int(i)] = p
+        merged = {**current, **{key: copy.deepcopy(v) for key, v in saved.items() if key != "params"}}
+        return {**self._clean_group(merged), "params": current["params"]}
+
+    def _check_entries(self, where, i, entries, p, group):
+        """Parameter ``i``'s saved state, checked against ``_state_spec`` and copied."""
+        expected = self._state_spec(group)
+        if not isinstance(entries, dict) or set(entries) != set(expected):
+            names = sorted(entries) if isinstance(entries, dict) else entries
+            raise ValueError(f"{where}: state of parameter {i} must hold {sorted(expected)}, got {names!r}")
+        checked = {}
+        for name, value in entries.items():
+            if expected[name] == "step":
+                checked[name] = check_int(where, f"state {i} '{name}'", value, low=0)
+                continue
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                raise ValueError(f"{where}: state '{name}' of parameter {i} must be a float array, "
+                                 f"got {type(value).__name__}")
+            if value.shape != p.shape:
+                raise ValueError(
+                    f"{where}: state '{name}' of parameter {i} has "
+                    f"shape {value.shape}, the parameter has {p.shape}"
+                )
+            checked[name] = value.astype(p.dtype, copy=True)
+        return checked
+
+    def _commit(self, prepared):
+        self.param_groups, self.state = prepared
+
+    def _clean_group(self, group):
+        """``group`` with its hyper-parameters (and ``initial_lr``) checked and cleaned."""
+        clean = {**group, **self._check_group(group)}
+        if "initial_lr" in group:
+            clean["initial_lr"] = check_number(self._name, "initial_lr", group["initial_lr"], low=0.0)
+        return clean
 
     # ---------------------------------------------------- subclass hooks
     def _check_group(self, group):
+        raise NotImplementedError
+
+    def _state_spec(self, group):
+        """``{entry name: "step" or "array"}`` of a stepped parameter's state under ``group``."""
         raise NotImplementedError
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
 
     def _check_common(self, group):
-        check_number(self._name, "lr", group["lr"], low=0.0)
-        check_number(self._name, "weight_decay", group["weight_decay"], low=0.0)
+        return {"lr": check_number(self._name, "lr", group["lr"], low=0.0),
+                "weight_decay": check_number(self._name, "weight_decay", group["weight_decay"], low=0.0)}
+
+
+def describe_group(type_name, group):
+    """``"SGD(lr=0.1, momentum=0.9, ...)"``: a group's hyper-parameters, ``lr`` as its base rate."""
+    settings = group_settings(group)
+    return f"{type_name}({', '.join(f'{k}={v!r}' for k, v in settings.items())})"
+
+
+def group_settings(group):
+    """A group's hyper-parameters as built: ``lr`` is ``initial_lr`` when a schedule set one."""
+    base_lr = group.get("initial_lr", group.get("lr"))
+    return {"lr": base_lr, **{k: v for k, v in group.items() if k not in ("params", "initial_lr", "lr")}}
 
 
 class SGD(Optimizer):
@@ -208,14 +283,20 @@ class SGD(Optimizer):
                                       nesterov=nesterov, weight_decay=weight_decay))
 
     def _check_group(self, group):
-        self._check_common(group)
         momentum = check_number(self._name, "momentum", group["momentum"], low=0.0)
-        dampening = check_number(self._name, "dampening", group["dampening"])
-        if check_bool(self._name, "nesterov", group["nesterov"]) and (momentum <= 0 or dampening != 0):
+        # A dampening outside [0, 1] would scale the gradient up or flip its sign.
+        dampening = check_number(self._name, "dampening", group["dampening"], low=0.0, high=1.0)
+        nesterov = check_bool(self._name, "nesterov", group["nesterov"])
+        if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, "
                 f"got momentum={momentum!r}, dampening={dampening!r}"
             )
+        return {**self._check_common(group), "momentum": momentum, "dampening": dampening,
+                "nesterov": nesterov}
+
+    def _state_spec(self, group):
+        return {"momentum_buffer": "array"} if group["momentum"] != 0 else {}
 
     def _update(self, param, grad, state, group):
         buf = updates.sgd_update(
@@ -236,10 +317,14 @@ class AdaGrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
     def _check_group(self, group):
-        self._check_common(group)
-        check_number(self._name, "lr_decay", group["lr_decay"], low=0.0)
-        check_number(self._name, "initial_accumulator_value", group["initial_accumulator_value"], low=0.0)
-        check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)
+        return {**self._check_common(group),
+                "lr_decay": check_number(self._name, "lr_decay", group["lr_decay"], low=0.0),
+                "initial_accumulator_value": check_number(
+                    self._name, "initial_accumulator_value", group["initial_accumulator_value"], low=0.0),
+                "eps": check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)}
+
+    def _state_spec(self, group):
+        return {"step": "step", "sum": "array"}
 
     def _update(self, param, grad, state, group):
         if not state:
@@ -260,11 +345,16 @@ class RMSProp(Optimizer):
                                       momentum=momentum, centered=centered))
 
     def _check_group(self, group):
-        self._check_common(group)
-        check_number(self._name, "alpha", group["alpha"], low=0.0, high=1.0)
-        check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)
-        check_number(self._name, "momentum", group["momentum"], low=0.0)
-        check_bool(self._name, "centered", group["centered"])
+        return {**self._check_common(group),
+                "alpha": check_number(self._name, "alpha", group["alpha"], low=0.0, high=1.0),
+                "eps": check_number(self._name, "eps", group["eps"], low=0.0, low_open=True),
+                "momentum": check_number(self._name, "momentum", group["momentum"], low=0.0),
+                "centered": check_bool(self._name, "centered", group["centered"])}
+
+    def _state_spec(self, group):
+        return {"step": "step", "square_avg": "array",
+                **({"momentum_buffer": "array"} if group["momentum"] > 0 else {}),
+                **({"grad_avg": "array"} if group["centered"] else {})}
 
     def _update(self, param, grad, state, group):
         if not state:
@@ -296,14 +386,20 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad))
 
     def _check_group(self, group):
-        self._check_common(group)
         betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        if len(betas) != 2:
             raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for k, beta in enumerate(betas):
-            check_number(self._name, f"betas[{k}]", beta, low=0.0, high=1.0, high_open=True)
-        check_number(self._name, "eps", group["eps"], low=0.0, low_open=True)
-        check_bool(self._name, "amsgrad", group["amsgrad"])
+        betas = tuple(check_number(self._name, f"betas[{k}]", beta, low=0.0, high=1.0, high_open=True)
+                      for k, beta in enumerate(betas))
+        return {**self._check_common(group), "betas": betas,
+                "eps": check_number(self._name, "eps", group["eps"], low=0.0, low_open=True),
+                "amsgrad": check_bool(self._name, "amsgrad", group["amsgrad"])}
+
+    def _state_spec(self, group):
+        return {"step": "step", "exp_avg": "array", "exp_avg_sq": "array",
+                **({"max_exp_avg_sq": "array"} if group["amsgrad"] else {})}
 
     def _update(self, param, grad, state, group):
         if not state:

@@ -18,8 +18,9 @@ Momentum convention: ``config["momentum_buffer"]`` is PyTorch's buffer
 """
 import numpy as np
 
+from minigrad.validation import check_number
+
 from . import updates
-from ._validation import check_number
 
 
 def _prepare(rule, w, dw, config, defaults, state_keys):

@@ -17,61 +17,47 @@ draws from one generator seeded by ``seed``; its state, NumPy's global
 generator and every ``np.random.Generator`` held by a sub-module (e.g. a
 dropout layer's) go into checkpoints together with the model, optimizer and
 schedule, so a resumed run continues bit-identically to an uninterrupted one.
+A checkpoint is loaded only when all of it fits this solver (the model's
+arrays, the optimizer's class and settings, the schedule's, the generators,
+the history); otherwise ``CheckpointError`` says what differs, and nothing
+has changed.
+
+Every update is guarded: a NaN or inf loss, gradient or updated parameter
+stops training with ``NonFiniteError`` (iteration, parameter, a hint) before
+a broken model is evaluated or checkpointed, so the last checkpoint is good.
 """
 import math
+import numbers
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 import minigrad as mg
+from minigrad.validation import (
+    check_bool,
+    check_choice,
+    check_finite,
+    check_float_array,
+    check_int,
+    check_int_array,
+    check_positive,
+)
 
-from ._validation import check_bool, check_int, check_number
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .clipping import clip_grad_norm_
-from .optimizers import Adam, Optimizer
-from .schedules import LRScheduler
+from .guard import NonFiniteError, first_nonfinite
+from .optimizers import Adam, Optimizer, describe_group, group_settings
+from .schedules import LRScheduler, describe_config
 
 _DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
-_CHECKPOINT_FORMAT = 1
-
-
-class NonFiniteError(FloatingPointError):
-    """Training produced a NaN or inf loss or gradient.
-
-    Attributes
-    ----------
-    iteration : int
-        The 1-based training iteration at which it was detected.
-    epoch : int
-        The 1-based epoch of that iteration.
-    parameter : str or None
-        Name of the first parameter holding non-finite values (its
-        gradient, or its data when the loss was the first to go bad).
-    """
-
-    def __init__(self, message, iteration, epoch, parameter):
-        super().__init__(message)
-        self.iteration = iteration
-        self.epoch = epoch
-        self.parameter = parameter
-
-
-def _first_nonfinite(named_arrays):
-    """Name of the first array holding NaN or inf, or None.
-
-    One cheap sum per array; only a non-finite sum (which a harmless overflow
-    can also produce) pays for the exact element-wise test.
-    """
-    for name, array in named_arrays:
-        if array is None:
-            continue
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = np.add.reduce(array, axis=None)
-        if not np.isfinite(total) and not np.isfinite(array).all():
-            return name
-    return None
+_HISTORY_KEYS = ("loss", "lr", "train_acc", "val_acc", "val_loss")
+# Format 2: the optimizer's state names its class, the schedule's its configuration.
+_CHECKPOINT_FORMAT = 2
+_STATE_KEYS = ("format", "epoch", "iteration", "history", "model", "optimizer", "schedule", "rng",
+               "numpy_global_rng", "module_rngs", "best", "bad_epochs", "stopped_early")
 
 
 def _check_data(data):
@@ -82,23 +68,41 @@ def _check_data(data):
         raise ValueError(f"Solver: data is missing keys {missing}")
     arrays = {}
     for split in ("train", "val"):
-        X, y = np.asarray(data[f"X_{split}"]), np.asarray(data[f"y_{split}"])
-        if X.dtype.kind != "f":
-            raise TypeError(f"Solver: data['X_{split}'] must be floating point, got dtype {X.dtype}")
-        if y.ndim != 1 or y.dtype.kind not in "iu":
-            raise ValueError(
-                f"Solver: data['y_{split}'] must be a 1-D array of integer labels, "
-                f"got shape {y.shape} and dtype {y.dtype}"
-            )
+        X = check_float_array("Solver", f"data['X_{split}']", data[f"X_{split}"])
+        y = check_int_array("Solver", f"data['y_{split}']", data[f"y_{split}"], ndim=1)
         if X.ndim < 1 or len(X) != len(y) or len(y) == 0:
             raise ValueError(
                 f"Solver: data['X_{split}'] and data['y_{split}'] must hold the same positive number "
                 f"of samples, got shapes {X.shape} and {y.shape}"
             )
-        if _first_nonfinite([(f"X_{split}", X)]):
-            raise ValueError(f"Solver: data['X_{split}'] contains NaN or inf")
+        if y.min() < 0:  # a negative label would silently index the last classes
+            raise ValueError(f"Solver: data['y_{split}'] must hold labels >= 0, got {y.min()}")
+        check_finite("Solver", f"data['X_{split}']", X)
         arrays[f"X_{split}"], arrays[f"y_{split}"] = X, y
     return arrays
+
+
+def _check_owned(model, optimizer):
+    """Raise ValueError if the optimizer updates a parameter that is not the model's (by identity)."""
+    owned = {id(p) for p in model.parameters()}
+    foreign = [(k, i, p) for k, group in enumerate(optimizer.param_groups)
+               for i, p in enumerate(group["params"]) if id(p) not in owned]
+    if foreign:
+        k, i, p = foreign[0]
+        raise ValueError(
+            f"Solver: optimizer holds {len(foreign)} parameter(s) that are not the model's (the first: "
+            f"group {k}, position {i}, shape {p.shape}), so training would not change the model; "
+            f"build the optimizer from this model's parameters()"
+        )
+
+
+def _check_checkpoint_dir(path):
+    """``path`` (str or PathLike) unless it names an existing non-directory."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"Solver: checkpoint_dir must be a path or None, got {type(path).__name__}")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"Solver: checkpoint_dir must be a directory, got the file {os.fspath(path)!r}")
+    return path
 
 
 def _module_generators(model):
@@ -107,6 +111,70 @@ def _module_generators(model):
         for attr, value in vars(module).items():
             if isinstance(value, np.random.Generator):
                 yield (f"{module_name}.{attr}" if module_name else attr), value
+
+
+def _check_model_state(model, saved, what):
+    """Raise ValueError unless ``saved`` holds exactly the model's arrays (names, shapes, dtypes)."""
+    expected = {name: p.data for name, p in model.named_parameters()}
+    expected.update((name, np.asarray(b)) for name, b in model.named_buffers())
+    if not isinstance(saved, dict):
+        raise ValueError(f"does not hold a {what} state")
+    missing, unexpected = sorted(set(expected) - set(saved)), sorted(set(saved) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"does not fit the model: its {what} state is missing keys {missing} "
+                         f"and has unexpected keys {unexpected}")
+    for name, current in expected.items():
+        value = saved[name]
+        if not isinstance(value, np.ndarray):
+            raise ValueError(f"does not fit the model: {what} '{name}' is a {type(value).__name__}")
+        if value.shape != current.shape:
+            raise ValueError(f"does not fit the model: shape mismatch for {what} '{name}': "
+                             f"model has {current.shape}, checkpoint has {value.shape}")
+        if value.dtype != current.dtype:
+            raise ValueError(f"does not fit the model: dtype mismatch for {what} '{name}': "
+                             f"model has {current.dtype}, checkpoint has {value.dtype}")
+
+
+def _check_history(history, iterations, epochs):
+    """Raise ValueError unless ``history`` is a Solver history of ``iterations`` updates, ``epochs`` epochs."""
+    if not isinstance(history, dict) or set(history) != set(_HISTORY_KEYS):
+        raise ValueError(f"holds a history without the keys {list(_HISTORY_KEYS)}")
+    for key, values in history.items():
+        length = iterations if key in ("loss", "lr") else epochs
+        if not isinstance(values, list) or len(values) != length or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+            raise ValueError(f"holds a history whose '{key}' is not a list of {length} numbers "
+                             f"(one per {'update' if key in ('loss', 'lr') else 'epoch'})")
+
+
+def _check_best(model, best, epochs):
+    """Raise ValueError unless ``best`` is the best-epoch record of a run of ``epochs`` epochs."""
+    if not isinstance(best, dict) or set(best) != {"epoch", "score", "state"}:
+        raise ValueError("holds no best-epoch record")
+    if best["epoch"] is None:
+        if best["score"] is not None or best["state"] is not None:
+            raise ValueError("holds a best-epoch record without its epoch")
+        return
+    _check_count("best epoch", best["epoch"], low=1, high=epochs)
+    if not isinstance(best["score"], numbers.Real):
+        raise ValueError("holds a best-epoch record without a score")
+    _check_model_state(model, best["state"], "best model")
+
+
+def _check_count(name, value, low=0, high=None):
+    """Raise ValueError unless ``value`` is an int (not a bool) in ``low .. high``."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
+            or (high is not None and value > high)):
+        upper = "" if high is None else high
+        raise ValueError(f"holds {name}={value!r}, expected an integer in {low}..{upper}")
+
+
+def _check_generator_state(name, bit_generator_type, value):
+    """Raise ValueError unless ``value`` is a valid state for a ``bit_generator_type``."""
+    try:
+        bit_generator_type().state = value
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"holds an invalid {name} generator state ({exc})") from None
 
 
 class Solver:
@@ -131,7 +199,8 @@ class Solver:
     seed : int
         Seeds the shuffling and the training-accuracy subsample.
     clip_grad_norm : float, optional
-        Clip the joint gradient norm to this value before each update.
+        Clip the joint gradient norm to this value (finite, > 0) before each
+        update; None (the default) does not clip.
     num_train_samples : int or None
         Training accuracy is measured on this many random training samples
         each epoch (all when None), as in CS231n.
@@ -147,6 +216,8 @@ class Solver:
         Load the best epoch's weights into the model when ``train`` ends.
     checkpoint_dir : str, optional
         Write ``epoch_NNNN.npz`` there every ``checkpoint_every`` epochs.
+        ``train`` creates it and checks that it can write there before the
+        first epoch.
     progress : bool or None
         Show a tqdm bar (epoch, loss, samples/s). None: only when stdout is a TTY.
     verbose : bool
@@ -174,38 +245,33 @@ class Solver:
             raise TypeError(f"Solver: model must be a minigrad Module, got {type(model).__name__}")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"Solver: optimizer must be an optim Optimizer, got {type(optimizer).__name__}")
+        _check_owned(model, optimizer)
         if not callable(loss_fn):
             raise TypeError(f"Solver: loss_fn must be callable, got {type(loss_fn).__name__}")
         if schedule is not None and not isinstance(schedule, LRScheduler):
             raise TypeError(f"Solver: schedule must be an LRScheduler or None, got {type(schedule).__name__}")
         if schedule is not None and schedule.optimizer is not optimizer:
             raise ValueError("Solver: schedule belongs to a different optimizer")
-        if schedule_every not in ("epoch", "iteration"):
-            raise ValueError(f"Solver: schedule_every must be 'epoch' or 'iteration', got {schedule_every!r}")
-        if monitor not in ("val_acc", "val_loss"):
-            raise ValueError(f"Solver: monitor must be 'val_acc' or 'val_loss', got {monitor!r}")
         self.model, self.optimizer, self.loss_fn, self.schedule = model, optimizer, loss_fn, schedule
         self.data = _check_data(data)
         self.batch_size = check_int("Solver", "batch_size", batch_size, low=1)
         self.epochs = check_int("Solver", "epochs", epochs, low=1)
-        self.schedule_every = schedule_every
+        self.schedule_every = check_choice("Solver", "schedule_every", schedule_every, ("epoch", "iteration"))
         self.seed = check_int("Solver", "seed", seed, low=0)
         self.clip_grad_norm = (None if clip_grad_norm is None else
-                               check_number("Solver", "clip_grad_norm", clip_grad_norm, low=0.0, low_open=True))
+                               check_positive("Solver", "clip_grad_norm", clip_grad_norm))
         self.num_train_samples = None if num_train_samples is None else check_int(
             "Solver", "num_train_samples", num_train_samples, low=1)
         self.num_val_samples = None if num_val_samples is None else check_int(
             "Solver", "num_val_samples", num_val_samples, low=1)
         self.eval_batch_size = self.batch_size if eval_batch_size is None else check_int(
             "Solver", "eval_batch_size", eval_batch_size, low=1)
-        self.monitor = monitor
+        self.monitor = check_choice("Solver", "monitor", monitor, ("val_acc", "val_loss"))
         self.patience = None if patience is None else check_int("Solver", "patience", patience, low=1)
         self.restore_best = check_bool("Solver", "restore_best", restore_best)
-        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_dir = None if checkpoint_dir is None else _check_checkpoint_dir(checkpoint_dir)
         self.checkpoint_every = check_int("Solver", "checkpoint_every", checkpoint_every, low=1)
-        if progress is not None:
-            check_bool("Solver", "progress", progress)
-        self.progress = progress
+        self.progress = None if progress is None else check_bool("Solver", "progress", progress)
         self.verbose = check_bool("Solver", "verbose", verbose)
 
         self._rng = np.random.default_rng(self.seed)
@@ -223,6 +289,7 @@ class Solver:
     # ------------------------------------------------------------ training
     def train(self):
         """Run the remaining epochs (until ``epochs``, or early stopping); return ``history``."""
+        self._prepare_checkpoint_dir()
         self._bar = self._make_bar()
         self._timing = [0, 0.0]  # samples, seconds spent in updates
         try:
@@ -273,37 +340,67 @@ class Solver:
             self.save_checkpoint(path)
 
     def _train_step(self, X_batch, y_batch):
+        """One update; the NaN/inf guard checks the loss, the gradients and the new parameters."""
         where = f"iteration {self.iteration + 1} (epoch {self.epoch + 1})"
         self.model.zero_grad()
-        loss = self.loss_fn(self.model(mg.Tensor(X_batch)), y_batch)
-        if not isinstance(loss, mg.Tensor) or loss.size != 1:
-            raise TypeError(f"Solver: loss_fn must return a scalar Tensor, got {loss!r:.80}")
-        value = float(loss.item())
-        if not math.isfinite(value):
-            bad = _first_nonfinite((n, p.data) for n, p in self._named_params)
-            culprit = (f"parameter '{bad}' already holds NaN or inf" if bad else
-                       "all parameters are finite, so the forward pass overflowed")
-            self._fail(f"the loss is {value} at {where}; {culprit}", bad)
-        loss.backward()
-        bad = _first_nonfinite((n, p.grad) for n, p in self._named_params)
+        # The guard names what went non-finite and where; NumPy's overflow
+        # warnings would only say it earlier, without the iteration.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss = self.loss_fn(self.model(mg.Tensor(X_batch)), y_batch)
+            if not isinstance(loss, mg.Tensor) or loss.size != 1:
+                raise TypeError(f"Solver: loss_fn must return a scalar Tensor, got {loss!r:.80}")
+            value = float(loss.item())
+            if not math.isfinite(value):
+                bad = first_nonfinite((n, p.data) for n, p in self._named_params)
+                culprit = (f"parameter '{bad}' already holds NaN or inf" if bad else
+                           "all parameters are finite, so the forward pass overflowed or computed "
+                           "an invalid value")
+                self._fail(f"the loss is {value} at {where}; {culprit}", bad)
+            loss.backward()
+            bad = first_nonfinite((n, p.grad) for n, p in self._named_params)
+            if bad is not None:
+                self._fail(f"the gradient of parameter '{bad}' holds NaN or inf at {where} "
+                           f"(loss {value:.6g})", bad)
+            if self.clip_grad_norm is not None:
+                clip_grad_norm_([p for _, p in self._named_params], self.clip_grad_norm)
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.optimizer.step()
+        # Finite gradients can still overflow a parameter (a huge step); stop before
+        # evaluation and checkpointing see it, so the last checkpoint stays a good one.
+        bad = first_nonfinite((n, p.data) for n, p in self._named_params)
         if bad is not None:
-            self._fail(f"the gradient of parameter '{bad}' holds NaN or inf at {where} "
-                       f"(loss {value:.6g})", bad)
-        if self.clip_grad_norm is not None:
-            clip_grad_norm_([p for _, p in self._named_params], self.clip_grad_norm)
-        self.history["lr"].append(self.optimizer.param_groups[0]["lr"])
-        self.optimizer.step()
+            self._fail(f"parameter '{bad}' holds NaN or inf after the update at {where} "
+                       f"(loss {value:.6g}, finite gradients)", bad, updated=True)
         self.iteration += 1
+        self.history["lr"].append(lr)
         self.history["loss"].append(value)
         return value
 
-    def _fail(self, message, parameter):
+    def _fail(self, message, parameter, updated=False):
+        """Raise NonFiniteError for the update in progress, with a hint and the last checkpoint.
+
+        ``updated``: the optimizer's step itself made the non-finite value.
+        """
         lr = self.optimizer.param_groups[0]["lr"]
         hint = (f"; try a lower learning rate (now {lr:g})"
                 + ("" if self.clip_grad_norm is not None else " or gradient clipping (clip_grad_norm=...)"))
+        if self.iteration == 0 and not updated:  # before any update the rate is not to blame
+            hint = "; no update has been made yet, so the model or loss_fn computes it from the start"
         if self.last_checkpoint is not None:
             hint += f"; the last checkpoint is {self.last_checkpoint}"
         raise NonFiniteError(f"Solver: {message}{hint}", self.iteration + 1, self.epoch + 1, parameter)
+
+    def _prepare_checkpoint_dir(self):
+        """Create ``checkpoint_dir`` and write a scratch file there, so a bad one fails before any epoch."""
+        if self.checkpoint_dir is None:
+            return
+        try:
+            os.makedirs(self.checkpoint_dir, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.checkpoint_dir):
+                pass
+        except OSError as exc:
+            raise ValueError(f"Solver: checkpoint_dir {os.fspath(self.checkpoint_dir)!r} is not a writable "
+                             f"directory ({exc.strerror or exc})") from exc
 
     def _track_best(self, score):
         if self.best_score is None or score > self.best_score:
@@ -365,31 +462,16 @@ class Solver:
     def load_state_dict(self, state):
         """Restore a ``state_dict()`` into this solver, its model, optimizer and schedule.
 
-        This also sets NumPy's global random state (the run may depend on it).
+        Everything is checked before anything changes: the model's names,
+        shapes and dtypes; the optimizer's class, hyper-parameters (its base
+        learning rate included) and state shapes; the schedule's class and
+        arguments; the random generators; the history and counters. A state
+        that does not fit raises ``CheckpointError`` and leaves the solver,
+        model, optimizer, schedule and random generators as they were. On
+        success this also sets NumPy's global random state (the run may
+        depend on it).
         """
-        if state.get("format") != _CHECKPOINT_FORMAT:
-            raise ValueError(f"Solver: unsupported checkpoint format {state.get('format')!r}")
-        if (state["schedule"] is None) != (self.schedule is None):
-            raise ValueError("Solver: the checkpoint and this solver disagree on having a schedule")
-        generators = dict(_module_generators(self.model))
-        if set(generators) != set(state["module_rngs"]):
-            raise ValueError(
-                f"Solver: the checkpoint holds random generators for {sorted(state['module_rngs'])}, "
-                f"the model has {sorted(generators)}"
-            )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.schedule is not None:
-            self.schedule.load_state_dict(state["schedule"])
-        self._rng.bit_generator.state = state["rng"]
-        np.random.set_state(state["numpy_global_rng"])
-        for name, generator in generators.items():
-            generator.bit_generator.state = state["module_rngs"][name]
-        self.epoch, self.iteration = state["epoch"], state["iteration"]
-        self.history = {key: list(values) for key, values in state["history"].items()}
-        best = state["best"]
-        self.best_epoch, self.best_score, self.best_state = best["epoch"], best["score"], best["state"]
-        self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
+        self._restore(state, "the state")
 
     def save_checkpoint(self, path):
         """Write ``state_dict()`` to ``path`` (``.npz``, written atomically)."""
@@ -397,9 +479,107 @@ class Solver:
         self.last_checkpoint = path
 
     def load_checkpoint(self, path):
-        """Continue from a checkpoint written by ``save_checkpoint`` (same model structure)."""
-        self.load_state_dict(load_checkpoint(path))
+        """Continue from a checkpoint written by ``save_checkpoint`` (same model, optimizer, schedule).
+
+        Raises ``CheckpointError`` naming the file when it is unreadable or
+        does not fit this solver; then nothing has changed (see ``load_state_dict``).
+        """
+        self._restore(load_checkpoint(path), f"checkpoint {os.fspath(path)}")
         self.last_checkpoint = path
+
+    def _restore(self, state, source):
+        try:
+            plan = self._check_state(state)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"Solver: {source} {exc}") from None
+        # From here on nothing can fail: every piece was checked above.
+        self.model.load_state_dict(state["model"])
+        self.optimizer._commit(plan["optimizer"])
+        if self.schedule is not None:
+            self.schedule._commit(plan["schedule"])
+        self._rng.bit_generator.state = state["rng"]
+        np.random.set_state(state["numpy_global_rng"])
+        for name, generator in plan["generators"].items():
+            generator.bit_generator.state = state["module_rngs"][name]
+        self.epoch, self.iteration = state["epoch"], state["iteration"]
+        self.history = {key: list(values) for key, values in state["history"].items()}
+        best = state["best"]
+        self.best_epoch, self.best_score = best["epoch"], best["score"]
+        self.best_state = None if best["state"] is None else dict(best["state"])
+        self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
+
+    def _check_state(self, state):
+        """Check every part of ``state`` against this solver; return what ``_restore`` installs.
+
+        Raises ValueError (or TypeError) with a message that reads after
+        "checkpoint PATH"; changes nothing.
+        """
+        if not isinstance(state, dict) or not set(_STATE_KEYS) <= set(state):
+            missing = sorted(set(_STATE_KEYS) - set(state)) if isinstance(state, dict) else _STATE_KEYS
+            raise ValueError(f"is not a Solver checkpoint (missing {list(missing)})")
+        if state["format"] != _CHECKPOINT_FORMAT:
+            raise ValueError(f"has format {state['format']!r}, this version reads format {_CHECKPOINT_FORMAT}")
+        _check_model_state(self.model, state["model"], "model")
+        plan = {"optimizer": self._check_optimizer_state(state["optimizer"]),
+                "schedule": self._check_schedule_state(state["schedule"])}
+        for key in ("epoch", "iteration", "bad_epochs"):
+            _check_count(key, state[key])
+        _check_history(state["history"], state["iteration"], state["epoch"])
+        _check_best(self.model, state["best"], state["epoch"])
+        if not isinstance(state["stopped_early"], bool):
+            raise ValueError(f"holds stopped_early={state['stopped_early']!r}, expected True or False")
+        plan["generators"] = self._check_generators(state)
+        return plan
+
+    def _check_optimizer_state(self, saved):
+        """The optimizer's prepared load, after checking its class and hyper-parameters match."""
+        name, current = type(self.optimizer).__name__, self.optimizer.param_groups
+        groups = saved.get("param_groups") if isinstance(saved, dict) else None
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise ValueError("holds no optimizer state")
+        if len(groups) != len(current):
+            raise ValueError(f"holds an optimizer with {len(groups)} parameter groups, "
+                             f"this solver's {name} has {len(current)}")
+        for k, (old, new) in enumerate(zip(groups, current)):
+            if saved.get("type") != name or group_settings(old) != group_settings(new):
+                group = f" (parameter group {k})" if len(current) > 1 else ""
+                raise ValueError(f"holds {describe_group(saved.get('type'), old)}{group}, "
+                                 f"this solver has {describe_group(name, new)}")
+        try:
+            return self.optimizer._prepare_load(saved)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"does not fit the optimizer: {exc}") from None
+
+    def _check_schedule_state(self, saved):
+        """The schedule's prepared load (None without a schedule), after checking its configuration."""
+        if (saved is None) != (self.schedule is None):
+            raise ValueError("has a schedule, this solver has none" if self.schedule is None else
+                             f"has no schedule, this solver has {self.schedule!r}")
+        if saved is None:
+            return None
+        config = saved.get("config") if isinstance(saved, dict) else None
+        if config != self.schedule.config():
+            raise ValueError(f"holds {describe_config(config)}, this solver has {self.schedule!r}")
+        try:
+            return self.schedule._prepare_load(saved)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"does not fit the schedule: {exc}") from None
+
+    def _check_generators(self, state):
+        """The model's generators by name, after checking every saved generator state."""
+        generators = dict(_module_generators(self.model))
+        saved = state["module_rngs"]
+        if not isinstance(saved, dict) or set(generators) != set(saved):
+            names = sorted(saved) if isinstance(saved, dict) else saved
+            raise ValueError(f"holds random generators for {names}, the model has {sorted(generators)}")
+        _check_generator_state("rng", type(self._rng.bit_generator), state["rng"])
+        for name, generator in generators.items():
+            _check_generator_state(f"module_rngs['{name}']", type(generator.bit_generator), saved[name])
+        try:
+            np.random.RandomState().set_state(state["numpy_global_rng"])
+        except (TypeError, ValueError, KeyError, IndexError) as exc:
+            raise ValueError(f"holds an invalid numpy_global_rng state ({exc})") from None
+        return generators
 
     # ------------------------------------------------------------- output
     def _make_bar(self):
@@ -441,6 +621,8 @@ def overfit_small(model, data, n=50, *, loss_fn, optimizer=None, lr=1e-3, epochs
         Whether 100 % training accuracy was reached.
     """
     n = check_int("overfit_small", "n", n, low=1)
+    epochs = check_int("overfit_small", "epochs", epochs, low=1)
+    batch_size = check_int("overfit_small", "batch_size", batch_size, low=1)
     if not isinstance(data, dict) or "X_train" not in data or "y_train" not in data:
         raise ValueError("overfit_small: data must be a dict with 'X_train' and 'y_train'")
     X, y = np.asarray(data["X_train"])[:n], np.asarray(data["y_train"])[:n]

@@ -26,7 +26,7 @@ def test_every_script_declares_the_interface():
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "nope"], "invalid choice: 'nope'"),
-    (["run", "softmax", "--lr", "-1"], "must be positive, got -1"),
+    (["run", "softmax", "--lr", "-1"], "argument --lr: must be a finite number > 0, got '-1'"),
     (["run", "softmax", "--data", "imagenet"], "invalid choice: 'imagenet'"),
 ])
 def test_bad_arguments_exit_with_usage(capsys, argv, message):

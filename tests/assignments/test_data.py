@@ -104,10 +104,36 @@ def test_mnist_idx_loads_plain_and_gzipped(tmp_path, rng, compress):
     np.testing.assert_allclose(pixels[order], ref[ref_order], atol=1e-4)
 
 
-def test_mnist_idx_default_val_size_needs_enough_examples(tmp_path, rng):
+def test_mnist_idx_default_val_size_fits_a_small_training_file(tmp_path, rng):
     _fake_mnist(tmp_path, rng)
-    with pytest.raises(ValueError, match="val_size must be in 1..59, got 5000"):
+    d = data.load("mnist", tmp_path)  # 5,000 would not fit: one image per label (stratified)
+    assert (len(d.y_train), len(d.y_val)) == (50, 10) and set(d.y_val) == set(range(10))
+    refused = r"load_mnist_idx: val_size must be an integer in \[10, 50\], got "
+    with pytest.raises(ValueError, match=refused + "5000"):
+        data.load_mnist_idx(tmp_path, val_size=5000)
+    with pytest.raises(ValueError, match=refused + "5$"):
+        data.load_mnist_idx(tmp_path, val_size=5)  # fewer than the labels: no stratified split
+    with pytest.raises(TypeError, match="load_mnist_idx: val_size must be an integer, got 0.5"):
+        data.load_mnist_idx(tmp_path, val_size=0.5)
+
+
+@pytest.mark.parametrize("n_train, n_test, message", [
+    (19, 20, "the training set must hold at least 2 images of every label it uses .at least 20 images. "
+             "to split off a validation set, got 1 of label 9"),
+    (0, 20, "the training set must hold at least 2 images of every label it uses .at least 2 images. "
+            "to split off a validation set, got none"),
+    (60, 0, "the test files in .* must hold at least 1 image, got 0"),
+])
+def test_mnist_too_small_to_split_says_the_minimum(tmp_path, rng, n_train, n_test, message):
+    _fake_mnist(tmp_path, rng, n_train=n_train, n_test=n_test)
+    with pytest.raises(data.DatasetError, match="load_mnist_idx: " + message):
         data.load("mnist", tmp_path)
+
+
+def test_cifar10_default_val_size_fits_a_small_training_set(tmp_path, rng):
+    _fake_cifar(tmp_path, rng)
+    d = data.load("cifar10", tmp_path)  # 100 training images: a tenth, at least one per label
+    assert (len(d.y_train), len(d.y_val), len(d.y_test)) == (90, 10, 20)
 
 
 def test_read_idx_round_trips_other_types(tmp_path, rng):

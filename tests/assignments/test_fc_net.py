@@ -120,7 +120,8 @@ def test_fc_net_quick_run(tmp_path, capsys, argv, options):
 @pytest.mark.parametrize("option, message", [
     ("depth=3", "--set: expected KEY=VALUE with KEY one of (dropout, hidden_dims, normalization), "
                 "got 'depth=3'"),
-    ("hidden_dims=wide", "--set: hidden_dims must be like 256,128,64, got 'wide'"),
+    ("hidden_dims=wide", "--set: hidden_dims must be comma-separated integers >= 1 (e.g. 256,128,64), "
+                         "got 'wide'"),
     ("dropout", "got 'dropout'"),
 ])
 def test_bad_options_exit_with_usage(capsys, option, message):

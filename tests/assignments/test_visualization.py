@@ -1,4 +1,5 @@
 """Saliency, class visualisation and fooling images: on a linear model with known gradients, and a --quick run."""
+import argparse
 import json
 import shutil
 
@@ -103,10 +104,36 @@ def test_class_visualisation_lights_the_channels_of_positive_weight():
 
 
 def test_missing_checkpoint_is_an_error(tmp_path):
+    # The command line refuses it before any work (test_settings); the library says the same.
+    data = _tiny_data()
+    args = argparse.Namespace(checkpoint=str(tmp_path / "none.npz"), seed=0, out=str(tmp_path / "run"))
     with pytest.raises(ValueError, match="trained_cnn: checkpoint .* does not exist"):
+        visualization.trained_cnn(data, args, epochs=1)
+    with pytest.raises(ValueError, match=r"--set: checkpoint must be an existing file \(a checkpoint.npz"):
         cli.run("visualization", cli.build_parser().parse_args(
             ["run", "visualization", "--quick", "--out", str(tmp_path),
              "--set", f"checkpoint={tmp_path / 'none.npz'}"]))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a zip file", "must be an .npz file written by the cnn script, got an unreadable file"),
+    ("other network", r"must hold the cnn for digits images \(1, 8, 8\) with 10 classes, got a different"),
+])
+def test_a_checkpoint_that_is_no_cnn_for_the_data_is_refused_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "checkpoint.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.savez(path, **{"model.features.0.weight": np.zeros((2, 2), np.float32)})
+    args = argparse.Namespace(checkpoint=str(path), seed=0, out=str(tmp_path / "run"))
+    with pytest.raises(cli.OptionError, match="trained_cnn: checkpoint '.*checkpoint.npz' " + message):
+        visualization.trained_cnn(_tiny_data(), args, epochs=1)
+
+
+def _tiny_data():
+    from assignments.data import load
+
+    return load("digits").subset(20, 10, 10)
 
 
 @pytest.mark.slow

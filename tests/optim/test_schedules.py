@@ -1,7 +1,10 @@
-"""Learning-rate schedules against torch.optim.lr_scheduler: rates and 200-step trajectories."""
+"""Learning-rate schedules against torch.optim.lr_scheduler: rates and 200-step trajectories;
+refused arguments, overflow and states."""
+import math
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
@@ -110,7 +113,8 @@ def test_later_schedule_keeps_the_first_base_rate():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda o: schedules.StepLR(o, step_size=0), ValueError, "step_size must be >= 1"),
+    (lambda o: schedules.StepLR(o, step_size=0), ValueError,
+     "StepLR: step_size must be an integer >= 1, got 0"),
     (lambda o: schedules.StepLR(o, step_size=2.5), TypeError, "step_size must be an integer"),
     (lambda o: schedules.StepLR(o, step_size=2, gamma=0.0), ValueError, "gamma"),
     (lambda o: schedules.MultiStepLR(o, milestones=[0, 3]), ValueError, "milestones"),
@@ -132,3 +136,131 @@ def test_later_schedule_keeps_the_first_base_rate():
 def test_invalid_arguments_raise(make, error, message):
     with pytest.raises(error, match=message):
         make(SGD([mg.Parameter(np.ones(2))], lr=0.1))
+
+
+# ------------------------------------------------------------- bad arguments
+def _opt():
+    return SGD([mg.Parameter(np.ones(2))], lr=0.1)
+
+
+# schedule name -> (build from one keyword, {argument: (low, high, low_open, integer)})
+SCHEDULE_ARGS = {
+    "StepLR": (lambda o, **kw: schedules.StepLR(o, **{"step_size": 3, **kw}),
+               {"step_size": (1, None, False, True), "gamma": (0, None, True, False)}),
+    "MultiStepLR": (lambda o, **kw: schedules.MultiStepLR(o, **{"milestones": [2], **kw}),
+                    {"gamma": (0, None, True, False)}),
+    "ExponentialLR": (lambda o, **kw: schedules.ExponentialLR(o, **{"gamma": 0.9, **kw}),
+                      {"gamma": (0, None, True, False)}),
+    "CosineAnnealingLR": (lambda o, **kw: schedules.CosineAnnealingLR(o, **{"T_max": 10, **kw}),
+                          {"T_max": (1, None, False, True), "eta_min": (0, None, False, False)}),
+    "LinearLR": (lambda o, **kw: schedules.LinearLR(o, **kw),
+                 {"start_factor": (0, 1, True, False), "end_factor": (0, 1, False, False),
+                  "total_iters": (1, None, False, True)}),
+}
+
+
+@st.composite
+def bad_schedule_argument(draw):
+    schedule = draw(st.sampled_from(sorted(SCHEDULE_ARGS)))
+    build, args = SCHEDULE_ARGS[schedule]
+    name = draw(st.sampled_from(sorted(args)))
+    low, high, low_open, integer = args[name]
+    if integer:
+        value = draw(st.one_of(st.integers(max_value=low - 1), st.floats(),
+                               st.sampled_from([True, False, None, "3"])))
+    else:
+        out = [st.floats(max_value=low, exclude_max=not low_open)]
+        if high is not None:
+            out.append(st.floats(min_value=high, exclude_min=True))
+        value = draw(st.one_of(*out, st.sampled_from([math.nan, math.inf, -math.inf, True, None, "0.5"])))
+    return schedule, build, name, value, integer
+
+
+@settings(max_examples=80)
+@given(bad_schedule_argument())
+def test_bad_schedule_arguments_raise_naming_the_argument(spec):
+    schedule, build, name, value, integer = spec
+    wrong_kind = (isinstance(value, bool) or not isinstance(value, (int, float))
+                  or (integer and isinstance(value, float)))
+    opt = _opt()
+    with pytest.raises(TypeError if wrong_kind else ValueError, match=f"{schedule}: {name} must be"):
+        build(opt, **{name: value})
+    assert opt.param_groups[0]["lr"] == 0.1 and "initial_lr" not in opt.param_groups[0]
+
+
+@settings(max_examples=30)
+@given(st.sampled_from(["MultiStepLR", "SequentialLR"]),
+       st.one_of(st.integers(max_value=0), st.floats(), st.sampled_from([True, "3"])))
+def test_bad_milestones_raise_naming_the_entry(schedule, milestone):
+    opt = _opt()
+    error = ValueError if isinstance(milestone, int) and not isinstance(milestone, bool) else TypeError
+    with pytest.raises(error, match=rf"{schedule}: milestones\[1\] must be an integer"):
+        if schedule == "MultiStepLR":
+            schedules.MultiStepLR(opt, milestones=[4, milestone])
+        else:
+            parts = [schedules.StepLR(opt, 2) for _ in range(3)]
+            schedules.SequentialLR(opt, parts, milestones=[4, milestone])
+
+
+def test_milestones_must_be_a_list():
+    with pytest.raises(TypeError, match="MultiStepLR: milestones must be a list of integers, got 5"):
+        schedules.MultiStepLR(_opt(), milestones=5)
+    with pytest.raises(TypeError, match="ChainedScheduler: schedules must be a list"):
+        schedules.ChainedScheduler(3)
+    with pytest.raises(TypeError, match="SequentialLR: optimizer must be an optim Optimizer"):
+        schedules.SequentialLR(None, [schedules.StepLR(_opt(), 2)], milestones=[])
+
+
+@pytest.mark.parametrize("make, steps", [
+    (lambda o: schedules.ExponentialLR(o, gamma=1e10), 31),
+    (lambda o: schedules.StepLR(o, step_size=2, gamma=1e300), 4),
+    (lambda o: schedules.MultiStepLR(o, milestones=[1, 2], gamma=1e200), 2),
+    (lambda o: schedules.ChainedScheduler([schedules.ExponentialLR(o, gamma=1e100),
+                                           schedules.ExponentialLR(o, gamma=1e100)]), 2),
+])
+def test_growing_schedule_refuses_to_overflow(make, steps):
+    """A rate that would overflow raises ValueError (not OverflowError) and changes nothing."""
+    opt = _opt()
+    schedule = make(opt)
+    for _ in range(steps - 1):
+        schedule.step()
+    lr, clock = opt.param_groups[0]["lr"], schedule.last_epoch
+    assert math.isfinite(lr)
+    with pytest.raises(ValueError, match=rf"the learning rate overflows after {steps} steps"):
+        schedule.step()
+    assert opt.param_groups[0]["lr"] == lr and schedule.last_epoch == clock == steps - 1
+
+
+def test_growing_schedule_is_allowed():
+    """gamma > 1 is a learning-rate range test, as PyTorch allows."""
+    opt = _opt()
+    schedule = schedules.ExponentialLR(opt, gamma=2.0)
+    for _ in range(3):
+        schedule.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.8)
+
+
+def test_state_of_another_schedule_is_refused():
+    opt = _opt()
+    schedule = schedules.SequentialLR(opt, [schedules.LinearLR(opt, 0.1, total_iters=3),
+                                            schedules.CosineAnnealingLR(opt, T_max=10)], milestones=[3])
+    assert repr(schedule) == ("SequentialLR(schedules=[LinearLR(start_factor=0.1, end_factor=1.0, "
+                              "total_iters=3), CosineAnnealingLR(T_max=10, eta_min=0.0)], milestones=[3])")
+    for _ in range(5):
+        schedule.step()
+    lr = opt.param_groups[0]["lr"]
+    o = _opt()
+    other = schedules.SequentialLR(o, [schedules.LinearLR(o, 0.1, total_iters=3),
+                                       schedules.CosineAnnealingLR(o, T_max=20)], milestones=[3])
+    for bad, message in [
+        (other.state_dict(),
+         r"the state is of SequentialLR\(.*T_max=20.*this schedule is SequentialLR\(.*T_max=10"),
+        (schedules.StepLR(_opt(), 3).state_dict(), r"the state is of StepLR\(step_size=3, gamma=0.1\)"),
+        ({**schedule.state_dict(), "last_epoch": 2.5}, "last_epoch must be an integer"),
+        ({**schedule.state_dict(), "base_lrs": [math.nan]}, r"base_lrs\[0\] must be >= 0, got nan"),
+        ({**schedule.state_dict(), "base_lrs": [0.1, 0.1]}, "2 base learning rates"),
+        ({"last_epoch": 3}, "must be a dict with"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=message):
+            schedule.load_state_dict(bad)
+        assert schedule.last_epoch == 5 and opt.param_groups[0]["lr"] == lr

@@ -1,13 +1,29 @@
-"""Solver: learning, determinism, bit-identical resume, best model, early stopping, NaN guard."""
+"""Solver: learning, determinism, bit-identical resume, best model, early stopping, NaN guard,
+refused checkpoints and arguments."""
+import copy
 import math
+import numbers
 import os
 import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
-from optim import SGD, Adam, LinearLR, NonFiniteError, Solver, StepLR, overfit_small
+from optim import (
+    SGD,
+    Adam,
+    CheckpointError,
+    LinearLR,
+    NonFiniteError,
+    Solver,
+    StepLR,
+    load_checkpoint,
+    overfit_small,
+    save_checkpoint,
+)
 
 
 class PoisonGrad(mg.Function):
@@ -213,7 +229,7 @@ def test_verbose_logs_each_epoch(capsys):
 
 
 @pytest.mark.parametrize("change, error, message", [
-    (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
+    (dict(batch_size=0), ValueError, "Solver: batch_size must be an integer >= 1, got 0"),
     (dict(epochs=1.5), TypeError, "epochs must be an integer"),
     (dict(monitor="acc"), ValueError, "monitor"),
     (dict(schedule_every="batch"), ValueError, "schedule_every"),
@@ -229,9 +245,9 @@ def test_invalid_arguments_raise(change, error, message):
 @pytest.mark.parametrize("edit, error, message", [
     (lambda d: d.pop("y_val"), ValueError, "missing keys \\['y_val'\\]"),
     (lambda d: d.update(y_train=d["y_train"][:-1]), ValueError, "same positive number"),
-    (lambda d: d.update(y_train=d["y_train"].astype(float)), ValueError, "integer labels"),
-    (lambda d: d.update(X_val=d["X_val"].astype(int)), TypeError, "floating point"),
-    (lambda d: d["X_train"].__setitem__((3, 1), np.nan), ValueError, "X_train'\\] contains NaN"),
+    (lambda d: d.update(y_train=d["y_train"].astype(float)), TypeError, "y_train'\\] must hold integers"),
+    (lambda d: d.update(X_val=d["X_val"].astype(int)), TypeError, "float32 or float64"),
+    (lambda d: d["X_train"].__setitem__((3, 1), np.nan), ValueError, "X_train'\\] must be finite"),
 ])
 def test_invalid_data_raise(edit, error, message):
     data = blobs()
@@ -290,3 +306,359 @@ def test_progress_without_tqdm(monkeypatch):
     with pytest.raises(ImportError, match="progress=True needs tqdm"):
         make_solver(epochs=1, progress=True).train()
     make_solver(epochs=1, progress=None).train()  # automatic: silently no bar
+
+
+# ------------------------------------------------------ parameters of the model
+def test_optimizer_over_another_models_parameters_is_refused():
+    model, other = MLP(), MLP()
+    with pytest.raises(ValueError, match=r"optimizer holds 4 parameter\(s\) that are not the model's"):
+        Solver(model, blobs(), SGD(other.parameters(), lr=0.1), cross_entropy, progress=False)
+    # Same shapes and values, other objects: identity, not equality, decides.
+    mixed = [model.W1, model.b1, other.W2, model.b2]
+    with pytest.raises(ValueError, match=r"1 parameter\(s\) .* group 0, position 2, shape \(16, 3\)"):
+        Solver(model, blobs(), SGD(mixed, lr=0.1), cross_entropy, progress=False)
+    # A subset of the model's parameters is fine (the others stay frozen).
+    Solver(model, blobs(), SGD([model.W2, model.b2], lr=0.1), cross_entropy, progress=False)
+
+
+# ----------------------------------------------------------- refused checkpoints
+def assert_identical(a, b, path="state"):
+    """``a`` and ``b`` are the same tree, arrays bit for bit."""
+    assert type(a) is type(b), f"{path}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        assert list(a) == list(b), path
+        for key in a:
+            assert_identical(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_identical(x, y, f"{path}/{i}")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), path
+    else:
+        assert a == b or (a != a and b != b), f"{path}: {a!r} vs {b!r}"
+
+
+def scheduled_solver(tmp, model_seed=0):
+    return make_solver(model_seed=model_seed, epochs=3, tmp=str(tmp), dropout=0.2,
+                       schedule=lambda opt: StepLR(opt, step_size=1, gamma=0.5))
+
+
+def _set(tree, keys, value):
+    for key in keys[:-1]:
+        tree = tree[key]
+    tree[keys[-1]] = value
+
+
+REFUSED = {
+    "not a solver checkpoint": (lambda s: s.pop("rng"), r"is not a Solver checkpoint \(missing \['rng'\]\)"),
+    "format": (lambda s: _set(s, ["format"], 1), "has format 1, this version reads format 2"),
+    "another model": (lambda s: _set(s, ["model", "W1"], np.zeros((4, 8))),
+                      r"shape mismatch for model 'W1': model has \(4, 16\), checkpoint has \(4, 8\)"),
+    "model dtype": (lambda s: _set(s, ["model", "W1"], s["model"]["W1"].astype(np.float32)),
+                    "dtype mismatch for model 'W1': model has float64, checkpoint has float32"),
+    "model keys": (lambda s: _set(s, ["model", "W3"], np.zeros(2)), r"unexpected keys \['W3'\]"),
+    "optimizer type": (lambda s: _set(s, ["optimizer", "type"], "AdamW"),
+                       r"holds AdamW\(lr=0.01, .*\), this solver has Adam\(lr=0.01, "),
+    "optimizer betas": (lambda s: _set(s, ["optimizer", "param_groups", 0, "betas"], (0.5, 0.9)),
+                        r"holds Adam\(lr=0.01, betas=\(0.5, 0.9\).*this solver has Adam\(lr=0.01, betas=\(0.9"),
+    "optimizer base lr": (lambda s: _set(s, ["optimizer", "param_groups", 0, "initial_lr"], 0.5),
+                          r"holds Adam\(lr=0.5, .*this solver has Adam\(lr=0.01,"),
+    "optimizer state shape": (lambda s: _set(s, ["optimizer", "state", 0, "exp_avg"], np.zeros((2, 2))),
+                              r"does not fit the optimizer: .*'exp_avg' of parameter 0 has shape \(2, 2\)"),
+    "optimizer state entries": (lambda s: s["optimizer"]["state"][1].pop("exp_avg_sq"),
+                                "does not fit the optimizer: .*state of parameter 1 must hold"),
+    "schedule type": (lambda s: _set(s, ["schedule", "config"], {"type": "ExponentialLR", "gamma": 0.5}),
+                      r"holds ExponentialLR\(gamma=0.5\), this solver has StepLR\(step_size=1, gamma=0.5\)"),
+    "schedule config": (lambda s: _set(s, ["schedule", "config", "step_size"], 2),
+                        r"holds StepLR\(step_size=2, gamma=0.5\), this solver has StepLR\(step_size=1"),
+    "no schedule": (lambda s: _set(s, ["schedule"], None), r"has no schedule, this solver has StepLR"),
+    "schedule clock": (lambda s: _set(s, ["schedule", "last_epoch"], -1),
+                       "does not fit the schedule: .*last_epoch"),
+    "rng": (lambda s: _set(s, ["rng", "bit_generator"], "MT19937"), "invalid rng generator state"),
+    "module rngs": (lambda s: _set(s, ["module_rngs"], {}),
+                    r"random generators for \[\], the model has \['mask_rng'\]"),
+    "module rng state": (lambda s: _set(s, ["module_rngs", "mask_rng", "state"], "x"),
+                         r"invalid module_rngs\['mask_rng'\] generator state"),
+    "numpy global rng": (lambda s: _set(s, ["numpy_global_rng"],
+                                        ("MT19937", np.zeros(3, np.uint32), 0, 0, 0.0)),
+                         "invalid numpy_global_rng state"),
+    "history length": (lambda s: s["history"]["loss"].pop(), "history whose 'loss' is not a list of 8 numbers"),
+    "history keys": (lambda s: s["history"].pop("lr"), "history without the keys"),
+    "history values": (lambda s: _set(s, ["history", "val_acc", 0], "high"), "history whose 'val_acc'"),
+    "epoch": (lambda s: _set(s, ["epoch"], -1), r"holds epoch=-1, expected an integer in 0\.\."),
+    "best state": (lambda s: _set(s, ["best", "state", "b1"], np.zeros(3)),
+                   "shape mismatch for best model 'b1'"),
+    "best epoch": (lambda s: _set(s, ["best", "epoch"], 7), "holds best epoch=7"),
+    "stopped_early": (lambda s: _set(s, ["stopped_early"], "no"), "stopped_early='no'"),
+}
+
+
+@pytest.fixture(scope="module")
+def one_epoch_checkpoint(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("source")
+    scheduled_solver(tmp).run_epoch()
+    solver = scheduled_solver(tmp)
+    solver.run_epoch()
+    solver.save_checkpoint(str(tmp / "source.npz"))
+    return str(tmp / "source.npz")
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_refused_checkpoint_changes_nothing(tmp_path, one_epoch_checkpoint, case):
+    edit, message = REFUSED[case]
+    state = load_checkpoint(one_epoch_checkpoint)
+    edit(state)
+    bad = str(tmp_path / "bad.npz")
+    save_checkpoint(bad, state)
+
+    # A solver in the middle of its own run (other weights, moments, clock, history, generators).
+    solver = scheduled_solver(tmp_path, model_seed=5)
+    solver.run_epoch()
+    np.random.seed(11)
+    before = copy.deepcopy(solver.state_dict())
+    lr_before, last_before = solver.optimizer.param_groups[0]["lr"], solver.last_checkpoint
+    with pytest.raises(CheckpointError, match=message) as info:
+        solver.load_checkpoint(bad)
+    assert f"checkpoint {bad} " in str(info.value)
+    assert_identical(solver.state_dict(), before)  # model, optimizer, schedule, RNGs, history, best
+    assert solver.optimizer.param_groups[0]["lr"] == lr_before and solver.last_checkpoint == last_before
+    # ... and the loaded state dict is refused the same way, without a file.
+    with pytest.raises(CheckpointError, match=message):
+        solver.load_state_dict(state)
+    assert_identical(solver.state_dict(), before)
+
+
+def test_adam_checkpoint_into_sgd_solver_is_refused(tmp_path, one_epoch_checkpoint):
+    model = MLP(dropout=0.2)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    solver = Solver(model, blobs(), opt, cross_entropy, 16, 3, StepLR(opt, step_size=1, gamma=0.5),
+                    progress=False)
+    with pytest.raises(CheckpointError, match=r"holds Adam\(lr=0.01, betas=\(0.9, 0.999\), eps=1e-08, "
+                                              r"weight_decay=0.0001, amsgrad=False\), this solver has "
+                                              r"SGD\(lr=0.1, momentum=0.9, dampening=0.0"):
+        solver.load_checkpoint(one_epoch_checkpoint)
+    assert opt.param_groups[0]["lr"] == 0.1 and "betas" not in opt.param_groups[0] and opt.state == {}
+
+
+def test_unreadable_checkpoint_file_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "epoch_0001.npz"
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointError, match="epoch_0001.npz is empty"):
+        make_solver().load_checkpoint(str(path))
+
+
+# ---------------------------------------------------------------- checkpoint_dir
+def test_checkpoint_dir_that_is_a_file_is_refused_at_construction(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="checkpoint_dir must be a directory"):
+        make_solver(tmp=str(tmp_path / "file"))
+    with pytest.raises(TypeError, match="checkpoint_dir must be a path or None"):
+        make_solver(tmp=3)
+
+
+def test_unwritable_checkpoint_dir_is_refused_before_the_first_epoch(tmp_path):
+    (tmp_path / "file").write_text("x")
+    solver = make_solver(tmp=str(tmp_path / "file" / "runs"))  # below a file: cannot be created
+    calls = []
+    solver.loss_fn = lambda scores, y: calls.append(1) or cross_entropy(scores, y)
+    with pytest.raises(ValueError, match="checkpoint_dir .*runs' is not a writable directory"):
+        solver.train()
+    assert calls == [] and solver.iteration == 0 and solver.epoch == 0
+
+
+def test_read_only_checkpoint_dir_is_refused_before_the_first_epoch(tmp_path, monkeypatch):
+    # Root may write anywhere, so the refusal of a read-only folder is simulated.
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    solver = make_solver(tmp=str(tmp_path / "ro"))
+    monkeypatch.setattr("optim.solver.tempfile.TemporaryFile", refuse)
+    with pytest.raises(ValueError, match="'.*ro' is not a writable directory \\(Permission denied\\)"):
+        solver.train()
+    assert solver.iteration == 0 and solver.epoch == 0
+
+
+def test_checkpoint_dir_is_created_by_train(tmp_path):
+    solver = make_solver(epochs=1, tmp=str(tmp_path / "a" / "b"))
+    solver.train()
+    assert os.listdir(tmp_path / "a" / "b") == ["epoch_0001.npz"]
+
+
+# --------------------------------------------------------------------- NaN guard
+class LogOf(MLP):
+    """Takes the log of the hidden layer (negative entries: NaN) at one chosen iteration."""
+
+    poison_at = None
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += self.training
+        h = (x @ self.W1 + self.b1).tanh()
+        if self.training and self.calls == self.poison_at:
+            h = h.log()
+        return h @ self.W2 + self.b2
+
+
+def test_nan_from_the_forward_pass_is_caught_with_its_iteration():
+    model = LogOf()
+    model.poison_at = 5
+    solver = Solver(model, blobs(), SGD(model.parameters(), lr=0.1), cross_entropy, 16, 2, progress=False)
+    with pytest.raises(NonFiniteError, match=r"the loss is nan at iteration 5 \(epoch 1\); all parameters "
+                                             r"are finite, so the forward pass .*invalid value") as info:
+        solver.train()
+    assert (info.value.iteration, info.value.epoch, info.value.parameter) == (5, 1, None)
+    assert solver.iteration == 4 and len(solver.history["loss"]) == len(solver.history["lr"]) == 4
+
+
+class HugeGrad(mg.Function):
+    """Identity forward; backward returns a huge but finite gradient while ``armed``."""
+
+    armed = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad * 1e300 if HugeGrad.armed else grad,)
+
+
+class Overflowing(MLP):
+    def forward(self, x):
+        h = (x @ self.W1 + self.b1).tanh()
+        return h @ HugeGrad.apply(self.W2) + self.b2
+
+
+def test_parameter_that_overflows_in_the_update_stops_before_the_checkpoint(tmp_path):
+    """The last update of epoch 2 turns W2 into inf: no NaN checkpoint, epoch 1's survives."""
+    model = Overflowing()
+    solver = Solver(model, blobs(), SGD(model.parameters(), lr=1e10), cross_entropy, 16, 3,
+                    checkpoint_dir=str(tmp_path), progress=False)
+    original_step = solver._train_step
+
+    def step(X, y):
+        HugeGrad.armed = solver.iteration == 15  # the 16th update, the last of epoch 2
+        try:
+            return original_step(X, y)
+        finally:
+            HugeGrad.armed = False
+
+    solver._train_step = step
+    with np.errstate(over="ignore"), pytest.raises(NonFiniteError) as info:
+        solver.train()
+    assert (info.value.iteration, info.value.epoch, info.value.parameter) == (16, 2, "W2")
+    message = str(info.value)
+    assert "parameter 'W2' holds NaN or inf after the update at iteration 16 (epoch 2)" in message
+    assert "lower learning rate (now 1e+10)" in message and "epoch_0001.npz" in message
+    assert os.listdir(tmp_path) == ["epoch_0001.npz"] and solver.epoch == 1
+    assert len(solver.history["loss"]) == solver.iteration == 15
+    assert np.isfinite(load_checkpoint(str(tmp_path / "epoch_0001.npz"))["model"]["W2"]).all()
+
+
+class LinearModel(mg.Module):
+    def __init__(self):
+        super().__init__()
+        self.W = mg.Parameter(np.random.default_rng(0).standard_normal((4, 3)))
+
+    def forward(self, x):
+        return x @ self.W
+
+
+def test_diverging_run_ends_in_nonfinite_error():
+    """Weights near the float64 limit: the next forward pass overflows to inf - inf = NaN."""
+    model = LinearModel()
+    solver = Solver(model, blobs(), SGD(model.parameters(), lr=1e308), cross_entropy, 16, 3, progress=False)
+    with pytest.raises(NonFiniteError, match=r"loss is nan at iteration 2 \(epoch 1\); all parameters are "
+                                             r"finite, so the forward pass overflowed.*lower learning rate "
+                                             r"\(now 1e\+308\) or gradient clipping") as info:
+        solver.train()
+    assert (info.value.iteration, info.value.parameter) == (2, None) and solver.epoch == 0
+
+
+def test_diverging_layers_model_ends_in_nonfinite_error():
+    """With batch norm and cross-entropy in the model (every course script), NaN reaches the guard."""
+    layers = pytest.importorskip("layers")
+    model = layers.Sequential(layers.Linear(4, 16), layers.BatchNorm1d(16), layers.ReLU(), layers.Linear(16, 3))
+    data = {k: v.astype(np.float32) if k.startswith("X") else v for k, v in blobs().items()}
+    solver = Solver(model, data, SGD(model.parameters(), lr=1e30), layers.cross_entropy, 16, 3, progress=False)
+    message = r"the loss is nan at iteration \d+ \(epoch 1\).*lower learning rate"
+    with pytest.raises(NonFiniteError, match=message):
+        solver.train()
+
+
+# ---------------------------------------------------------- hyper-parameters
+INT_ARGS = {"batch_size": 1, "epochs": 1, "seed": 0, "num_train_samples": 1, "num_val_samples": 1,
+            "eval_batch_size": 1, "patience": 1, "checkpoint_every": 1}
+NOT_A_NUMBER = st.sampled_from([True, False, "3", [3], object()])
+
+
+def _expected_error(value, integer):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return TypeError
+    if integer and not isinstance(value, numbers.Integral):
+        return TypeError
+    return ValueError
+
+
+@st.composite
+def bad_solver_argument(draw):
+    name = draw(st.sampled_from(sorted(INT_ARGS) + ["clip_grad_norm"]))
+    if name == "clip_grad_norm":
+        value = draw(st.one_of(st.floats(max_value=0.0), st.sampled_from([math.nan, math.inf, -math.inf]),
+                               st.integers(max_value=0), NOT_A_NUMBER))
+    else:
+        value = draw(st.one_of(st.integers(max_value=INT_ARGS[name] - 1), st.floats(), NOT_A_NUMBER))
+    return name, value
+
+
+@settings(max_examples=60)
+@given(bad_solver_argument())
+def test_bad_numeric_arguments_raise_naming_the_argument(arg):
+    name, value = arg
+    with pytest.raises(_expected_error(value, name != "clip_grad_norm"), match=f"Solver: {name} must be"):
+        make_solver(**{name: value})
+
+
+@settings(max_examples=20)
+@given(st.sampled_from(["restore_best", "verbose", "progress"]),
+       st.sampled_from([1, 0, "yes", 1.0, np.float64(1.0), [True]]))
+def test_bad_flags_raise_type_error(name, value):
+    with pytest.raises(TypeError, match=f"Solver: {name} must be True or False"):
+        make_solver(**{name: value})
+
+
+@pytest.mark.parametrize("name, value", [("monitor", "val_accuracy"), ("monitor", None),
+                                         ("schedule_every", "step"), ("schedule_every", 1)])
+def test_bad_choices_raise(name, value):
+    with pytest.raises(ValueError, match=f"Solver: {name} must be one of"):
+        make_solver(**{name: value})
+
+
+def test_negative_labels_are_refused():
+    data = blobs()
+    data["y_val"][4] = -1
+    with pytest.raises(ValueError, match=r"y_val'\] must hold labels >= 0, got -1"):
+        make_solver(data=data)
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(n=0), "overfit_small: n must be"),
+                                             (dict(epochs=0), "overfit_small: epochs must be"),
+                                             (dict(batch_size=1.5), "overfit_small: batch_size must be"),
+                                             (dict(lr=math.inf), "Adam: lr must be")])
+def test_overfit_small_arguments(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        overfit_small(MLP(), blobs(), loss_fn=cross_entropy, **kwargs)
+
+
+def test_nan_before_any_update_blames_the_model_not_the_learning_rate():
+    model = LogOf()
+    model.poison_at = 1
+    solver = Solver(model, blobs(), SGD(model.parameters(), lr=0.1), cross_entropy, 16, 2, progress=False)
+    with pytest.raises(NonFiniteError, match=r"iteration 1 \(epoch 1\).*no update has been made yet") as info:
+        solver.train()
+    assert "learning rate" not in str(info.value)
