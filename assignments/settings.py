@@ -151,10 +151,6 @@ def _or_text(kind):
 
 
 def _range(low, high, low_open=False, high_open=False):
-    if low is None and high is None:
-        return ""
-    if high is None:
-        return f" {'>' if low_open else '>='} {low:g}"
-    if low is None:
-        return f" {'<' if high_open else '<='} {high:g}"
-    return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    """`` >= 1``-style suffix for ``accepts`` (empty when unbounded)."""
+    words = validation.describe_range(low, high, low_open, high_open)
+    return f" {words}" if words else ""

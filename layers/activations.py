@@ -52,15 +52,15 @@ def gelu_forward(x, approximate="none"):
     """GELU ``x * Phi(x)`` (``approximate='none'``, exact erf form) or its tanh
     approximation (``approximate='tanh'``), like PyTorch. x : any shape."""
     x = np.ascontiguousarray(x)
-    tanh = approximate == "tanh"
-    out, aux = _k.gelu_forward(x, tanh)
-    return out, (x, aux, tanh)
+    use_tanh = approximate == "tanh"
+    out, aux = _k.gelu_forward(x, use_tanh)
+    return out, (x, aux, use_tanh)
 
 
 def gelu_backward(dout, cache):
     """dx = dout * GELU'(x)."""
-    x, aux, tanh = cache
-    return _k.gelu_backward(x, aux, dout, tanh)
+    x, aux, use_tanh = cache
+    return _k.gelu_backward(x, aux, dout, use_tanh)
 
 
 LeakyReLUFunction = Function.from_pair(leaky_relu_forward, leaky_relu_backward, name="LeakyReLU")

@@ -4,7 +4,7 @@
 how hand-written forward/backward pairs join the graph; ``gradcheck`` checks
 them numerically. See ``minigrad.function`` for writing a new op.
 """
-from . import _methods  # installs the operators and op methods on Tensor
+from . import _methods  # noqa: F401  (installs the operators and op methods on Tensor)
 from . import validation
 from ._dtype import get_default_dtype, set_default_dtype
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad

@@ -7,7 +7,6 @@ recorded operation it also points at the graph ``Node`` that made it, so
 import numpy as np
 
 from ._dtype import as_array
-from ._grad_mode import is_grad_enabled
 
 
 class Node:

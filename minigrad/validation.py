@@ -41,10 +41,10 @@ def check_number(func, name, value, low=None, high=None, low_open=False, high_op
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if not np.isfinite(value) or too_low or too_high:
+        wanted = describe_range(low, high, low_open, high_open)
         # "must be > 0, got inf" alone would read as a contradiction.
-        why = "" if np.isfinite(value) else " (not a finite number)"
-        raise ValueError(f"{func}: {name} must be {_range_text(low, high, low_open, high_open)}, "
-                         f"got {value!r}{why}")
+        why = " (not a finite number)" if wanted and not np.isfinite(value) else ""
+        raise ValueError(f"{func}: {name} must be {wanted or 'finite'}, got {value!r}{why}")
     return value
 
 
@@ -59,8 +59,7 @@ def check_int(func, name, value, low=None, high=None):
         raise TypeError(f"{func}: {name} must be an integer, got {value!r}")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{func}: {name} must be an integer {_range_text(low, high)}, "
-                         f"got {value}")
+        raise ValueError(f"{func}: {name} must be an integer {describe_range(low, high)}, got {value}")
     return value
 
 
@@ -79,9 +78,10 @@ def check_choice(func, name, value, choices):
     return value
 
 
-def _range_text(low, high, low_open=False, high_open=False):
+def describe_range(low=None, high=None, low_open=False, high_open=False):
+    """The range ``low .. high`` in words: ``">= 0"``, ``"in [0, 1)"``, ``""`` when unbounded."""
     if low is None and high is None:
-        return "finite"
+        return ""
     if high is None:
         return f"{'>' if low_open else '>='} {low:g}"
     if low is None:

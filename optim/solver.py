@@ -27,7 +27,6 @@ stops training with ``NonFiniteError`` (iteration, parameter, a hint) before
 a broken model is evaluated or checkpointed, so the last checkpoint is good.
 """
 import math
-import numbers
 import os
 import sys
 import tempfile
@@ -49,17 +48,11 @@ from minigrad.validation import (
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .clipping import clip_grad_norm_
 from .guard import NonFiniteError, first_nonfinite
-from .optimizers import Adam, Optimizer, describe_group, group_settings
-from .schedules import LRScheduler, describe_config
+from .optimizers import Adam, Optimizer
+from .resume import CHECKPOINT_FORMAT, check_state, module_generators
+from .schedules import LRScheduler
 
 _DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
-_HISTORY_KEYS = ("loss", "lr", "train_acc", "val_acc", "val_loss")
-# Format 2: the optimizer's state names its class, the schedule's its configuration.
-_CHECKPOINT_FORMAT = 2
-_STATE_KEYS = ("format", "epoch", "iteration", "history", "model", "optimizer", "schedule", "rng",
-               "numpy_global_rng", "module_rngs", "best", "bad_epochs", "stopped_early")
-
-
 def _check_data(data):
     if not isinstance(data, dict):
         raise TypeError(f"Solver: data must be a dict with keys {list(_DATA_KEYS)}, got {type(data).__name__}")
@@ -103,78 +96,6 @@ def _check_checkpoint_dir(path):
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(f"Solver: checkpoint_dir must be a directory, got the file {os.fspath(path)!r}")
     return path
-
-
-def _module_generators(model):
-    """``(name, Generator)`` for every ``np.random.Generator`` attribute of every sub-module."""
-    for module_name, module in model.named_modules():
-        for attr, value in vars(module).items():
-            if isinstance(value, np.random.Generator):
-                yield (f"{module_name}.{attr}" if module_name else attr), value
-
-
-def _check_model_state(model, saved, what):
-    """Raise ValueError unless ``saved`` holds exactly the model's arrays (names, shapes, dtypes)."""
-    expected = {name: p.data for name, p in model.named_parameters()}
-    expected.update((name, np.asarray(b)) for name, b in model.named_buffers())
-    if not isinstance(saved, dict):
-        raise ValueError(f"does not hold a {what} state")
-    missing, unexpected = sorted(set(expected) - set(saved)), sorted(set(saved) - set(expected))
-    if missing or unexpected:
-        raise ValueError(f"does not fit the model: its {what} state is missing keys {missing} "
-                         f"and has unexpected keys {unexpected}")
-    for name, current in expected.items():
-        value = saved[name]
-        if not isinstance(value, np.ndarray):
-            raise ValueError(f"does not fit the model: {what} '{name}' is a {type(value).__name__}")
-        if value.shape != current.shape:
-            raise ValueError(f"does not fit the model: shape mismatch for {what} '{name}': "
-                             f"model has {current.shape}, checkpoint has {value.shape}")
-        if value.dtype != current.dtype:
-            raise ValueError(f"does not fit the model: dtype mismatch for {what} '{name}': "
-                             f"model has {current.dtype}, checkpoint has {value.dtype}")
-
-
-def _check_history(history, iterations, epochs):
-    """Raise ValueError unless ``history`` is a Solver history of ``iterations`` updates, ``epochs`` epochs."""
-    if not isinstance(history, dict) or set(history) != set(_HISTORY_KEYS):
-        raise ValueError(f"holds a history without the keys {list(_HISTORY_KEYS)}")
-    for key, values in history.items():
-        length = iterations if key in ("loss", "lr") else epochs
-        if not isinstance(values, list) or len(values) != length or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
-            raise ValueError(f"holds a history whose '{key}' is not a list of {length} numbers "
-                             f"(one per {'update' if key in ('loss', 'lr') else 'epoch'})")
-
-
-def _check_best(model, best, epochs):
-    """Raise ValueError unless ``best`` is the best-epoch record of a run of ``epochs`` epochs."""
-    if not isinstance(best, dict) or set(best) != {"epoch", "score", "state"}:
-        raise ValueError("holds no best-epoch record")
-    if best["epoch"] is None:
-        if best["score"] is not None or best["state"] is not None:
-            raise ValueError("holds a best-epoch record without its epoch")
-        return
-    _check_count("best epoch", best["epoch"], low=1, high=epochs)
-    if not isinstance(best["score"], numbers.Real):
-        raise ValueError("holds a best-epoch record without a score")
-    _check_model_state(model, best["state"], "best model")
-
-
-def _check_count(name, value, low=0, high=None):
-    """Raise ValueError unless ``value`` is an int (not a bool) in ``low .. high``."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
-            or (high is not None and value > high)):
-        upper = "" if high is None else high
-        raise ValueError(f"holds {name}={value!r}, expected an integer in {low}..{upper}")
-
-
-def _check_generator_state(name, bit_generator_type, value):
-    """Raise ValueError unless ``value`` is a valid state for a ``bit_generator_type``."""
-    try:
-        bit_generator_type().state = value
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ValueError(f"holds an invalid {name} generator state ({exc})") from None
 
 
 class Solver:
@@ -443,7 +364,7 @@ class Solver:
     def state_dict(self):
         """Everything needed to continue training exactly where it stands."""
         return {
-            "format": _CHECKPOINT_FORMAT,
+            "format": CHECKPOINT_FORMAT,
             "epoch": self.epoch,
             "iteration": self.iteration,
             "history": self.history,
@@ -452,7 +373,7 @@ class Solver:
             "schedule": None if self.schedule is None else self.schedule.state_dict(),
             "rng": self._rng.bit_generator.state,
             "numpy_global_rng": np.random.get_state(),
-            "module_rngs": {name: g.bit_generator.state for name, g in _module_generators(self.model)},
+            "module_rngs": {name: g.bit_generator.state for name, g in module_generators(self.model)},
             "best": {"epoch": self.best_epoch, "score": self.best_score,
                      "state": None if self.best_state is None else dict(self.best_state)},
             "bad_epochs": self.bad_epochs,
@@ -489,7 +410,7 @@ class Solver:
 
     def _restore(self, state, source):
         try:
-            plan = self._check_state(state)
+            plan = check_state(self, state)
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"Solver: {source} {exc}") from None
         # From here on nothing can fail: every piece was checked above.
@@ -507,79 +428,6 @@ class Solver:
         self.best_epoch, self.best_score = best["epoch"], best["score"]
         self.best_state = None if best["state"] is None else dict(best["state"])
         self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
-
-    def _check_state(self, state):
-        """Check every part of ``state`` against this solver; return what ``_restore`` installs.
-
-        Raises ValueError (or TypeError) with a message that reads after
-        "checkpoint PATH"; changes nothing.
-        """
-        if not isinstance(state, dict) or not set(_STATE_KEYS) <= set(state):
-            missing = sorted(set(_STATE_KEYS) - set(state)) if isinstance(state, dict) else _STATE_KEYS
-            raise ValueError(f"is not a Solver checkpoint (missing {list(missing)})")
-        if state["format"] != _CHECKPOINT_FORMAT:
-            raise ValueError(f"has format {state['format']!r}, this version reads format {_CHECKPOINT_FORMAT}")
-        _check_model_state(self.model, state["model"], "model")
-        plan = {"optimizer": self._check_optimizer_state(state["optimizer"]),
-                "schedule": self._check_schedule_state(state["schedule"])}
-        for key in ("epoch", "iteration", "bad_epochs"):
-            _check_count(key, state[key])
-        _check_history(state["history"], state["iteration"], state["epoch"])
-        _check_best(self.model, state["best"], state["epoch"])
-        if not isinstance(state["stopped_early"], bool):
-            raise ValueError(f"holds stopped_early={state['stopped_early']!r}, expected True or False")
-        plan["generators"] = self._check_generators(state)
-        return plan
-
-    def _check_optimizer_state(self, saved):
-        """The optimizer's prepared load, after checking its class and hyper-parameters match."""
-        name, current = type(self.optimizer).__name__, self.optimizer.param_groups
-        groups = saved.get("param_groups") if isinstance(saved, dict) else None
-        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-            raise ValueError("holds no optimizer state")
-        if len(groups) != len(current):
-            raise ValueError(f"holds an optimizer with {len(groups)} parameter groups, "
-                             f"this solver's {name} has {len(current)}")
-        for k, (old, new) in enumerate(zip(groups, current)):
-            if saved.get("type") != name or group_settings(old) != group_settings(new):
-                group = f" (parameter group {k})" if len(current) > 1 else ""
-                raise ValueError(f"holds {describe_group(saved.get('type'), old)}{group}, "
-                                 f"this solver has {describe_group(name, new)}")
-        try:
-            return self.optimizer._prepare_load(saved)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"does not fit the optimizer: {exc}") from None
-
-    def _check_schedule_state(self, saved):
-        """The schedule's prepared load (None without a schedule), after checking its configuration."""
-        if (saved is None) != (self.schedule is None):
-            raise ValueError("has a schedule, this solver has none" if self.schedule is None else
-                             f"has no schedule, this solver has {self.schedule!r}")
-        if saved is None:
-            return None
-        config = saved.get("config") if isinstance(saved, dict) else None
-        if config != self.schedule.config():
-            raise ValueError(f"holds {describe_config(config)}, this solver has {self.schedule!r}")
-        try:
-            return self.schedule._prepare_load(saved)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"does not fit the schedule: {exc}") from None
-
-    def _check_generators(self, state):
-        """The model's generators by name, after checking every saved generator state."""
-        generators = dict(_module_generators(self.model))
-        saved = state["module_rngs"]
-        if not isinstance(saved, dict) or set(generators) != set(saved):
-            names = sorted(saved) if isinstance(saved, dict) else saved
-            raise ValueError(f"holds random generators for {names}, the model has {sorted(generators)}")
-        _check_generator_state("rng", type(self._rng.bit_generator), state["rng"])
-        for name, generator in generators.items():
-            _check_generator_state(f"module_rngs['{name}']", type(generator.bit_generator), saved[name])
-        try:
-            np.random.RandomState().set_state(state["numpy_global_rng"])
-        except (TypeError, ValueError, KeyError, IndexError) as exc:
-            raise ValueError(f"holds an invalid numpy_global_rng state ({exc})") from None
-        return generators
 
     # ------------------------------------------------------------- output
     def _make_bar(self):

@@ -1,6 +1,4 @@
 """SIFT detection + description against OpenCV's and scikit-image's SIFT (same grey input)."""
-import numpy as np
-
 from benchmarks.harness import Case
 from classic_cv.sift import sift
 

@@ -26,10 +26,10 @@ from optim import (
 )
 
 
-class PoisonGrad(mg.Function):
-    """Identity forward; backward returns NaN while ``armed`` (to test the guard)."""
+class ScaleGrad(mg.Function):
+    """Identity forward; backward multiplies the gradient by ``factor`` (NaN or huge: tests the guard)."""
 
-    armed = False
+    factor = 1.0
 
     @staticmethod
     def forward(ctx, x):
@@ -37,7 +37,7 @@ class PoisonGrad(mg.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (grad * np.nan if PoisonGrad.armed else grad,)
+        return (grad * ScaleGrad.factor,)
 
 
 class MLP(mg.Module):
@@ -58,7 +58,7 @@ class MLP(mg.Module):
         if self.training and self.dropout:
             keep = self.mask_rng.random(h.shape) >= self.dropout
             h = h * (keep / (1 - self.dropout))
-        return h @ PoisonGrad.apply(self.W2) + self.b2
+        return h @ ScaleGrad.apply(self.W2) + self.b2
 
 
 def cross_entropy(scores, y):
@@ -162,11 +162,11 @@ def test_nonfinite_gradient_stops_training_and_keeps_checkpoints(tmp_path):
     original_step = poisoned._train_step
 
     def step_then_poison(X, y):
-        PoisonGrad.armed = poisoned.iteration == 10  # the 11th update, in epoch 2
+        ScaleGrad.factor = np.nan if poisoned.iteration == 10 else 1.0  # the 11th update, in epoch 2
         try:
             return original_step(X, y)
         finally:
-            PoisonGrad.armed = False
+            ScaleGrad.factor = 1.0
 
     poisoned._train_step = step_then_poison
     with pytest.raises(NonFiniteError) as info:
@@ -514,39 +514,19 @@ def test_nan_from_the_forward_pass_is_caught_with_its_iteration():
     assert solver.iteration == 4 and len(solver.history["loss"]) == len(solver.history["lr"]) == 4
 
 
-class HugeGrad(mg.Function):
-    """Identity forward; backward returns a huge but finite gradient while ``armed``."""
-
-    armed = False
-
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return (grad * 1e300 if HugeGrad.armed else grad,)
-
-
-class Overflowing(MLP):
-    def forward(self, x):
-        h = (x @ self.W1 + self.b1).tanh()
-        return h @ HugeGrad.apply(self.W2) + self.b2
-
-
 def test_parameter_that_overflows_in_the_update_stops_before_the_checkpoint(tmp_path):
     """The last update of epoch 2 turns W2 into inf: no NaN checkpoint, epoch 1's survives."""
-    model = Overflowing()
+    model = MLP()
     solver = Solver(model, blobs(), SGD(model.parameters(), lr=1e10), cross_entropy, 16, 3,
                     checkpoint_dir=str(tmp_path), progress=False)
     original_step = solver._train_step
 
     def step(X, y):
-        HugeGrad.armed = solver.iteration == 15  # the 16th update, the last of epoch 2
+        ScaleGrad.factor = 1e300 if solver.iteration == 15 else 1.0  # the 16th update, the last of epoch 2
         try:
             return original_step(X, y)
         finally:
-            HugeGrad.armed = False
+            ScaleGrad.factor = 1.0
 
     solver._train_step = step
     with np.errstate(over="ignore"), pytest.raises(NonFiniteError) as info:
