@@ -91,7 +91,7 @@ def max_pool_2x2_forward(x, out, argmax):
 def max_pool_backward(dout, argmax, dx):
     """Overwrite ``dx`` (N, C, H, W) with ``dout`` (N, C, OH, OW) routed to each window's argmax."""
     n_img, n_ch, height, width = dx.shape
-    oh = dout.shape[2]
+    oh, ow = dout.shape[2], dout.shape[3]
     for n in range(n_img):
         dx[n] = 0
         for c in range(n_ch):
@@ -160,7 +160,7 @@ def avg_pool_forward(x, out, kh, kw, sh, sw, ph, pw):
 def avg_pool_backward(dout, dx, kh, kw, sh, sw, ph, pw):
     """Overwrite ``dx`` with ``dout / (kh * kw)`` spread over each (clipped) window."""
     n_img, n_ch, height, width = dx.shape
-    oh = dout.shape[2]
+    oh, ow = dout.shape[2], dout.shape[3]
     scale = 1.0 / (kh * kw)
     for n in range(n_img):
         dx[n] = 0
