@@ -16,6 +16,7 @@ exit code 2.
 """
 import argparse
 import os
+import re
 import sys
 
 import numpy as np
@@ -24,7 +25,7 @@ from PIL import Image
 from minigrad.validation import check_int, check_number
 
 from . import io
-from .filters import rgb2gray
+from .filters import MAX_SIGMA, rgb2gray
 
 
 class UsageError(Exception):
@@ -56,6 +57,34 @@ def _option(kind=float, **bounds):
     return parse
 
 
+def _call(options, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, its argument errors re-raised as ``UsageError`` naming options.
+
+    ``options`` maps the library's argument names to this command's options
+    (``{"low_threshold": "--low", "image": "input"}``): the library decides what
+    is valid, and the message tells the user which option to change.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(_name_options(str(exc), options)) from None
+
+
+def _name_options(message, options):
+    """``"canny: low_threshold must be <= high_threshold, got ..."`` ->
+    ``"argument --low: must be <= --high, got ..."``; a message about no mapped
+    argument is returned unchanged."""
+    text = message.partition(": ")[2]
+    name = re.match(r"[A-Za-z_]\w*", text)
+    if name is None or name.group() not in options:
+        return message
+    for arg, option in options.items():  # other arguments the message refers to
+        text = re.sub(rf"(?<![\w-]){re.escape(arg)}\b", option, text)
+    option = options[name.group()]
+    rest = text[len(option):]
+    return f"argument {option}:{rest}" if rest.startswith(" must") else f"argument {option}: {text}"
+
+
 def _read(args, dest):
     """Read the image file named by the positional argument ``dest``."""
     path = getattr(args, dest)
@@ -84,13 +113,10 @@ def _check_output(path):
 def _canny(args):
     from .canny import canny
 
-    low, high = 0.1 if args.low is None else args.low, 0.2 if args.high is None else args.high
-    if low > high:
-        raise UsageError(f"argument --low: must be <= --high, got {low} > {high}")
-    if args.quantiles and high > 1:
-        raise UsageError(f"argument --high: must be <= 1 with --quantiles, got {high}")
+    options = {"image": "input", "sigma": "--sigma", "low_threshold": "--low", "high_threshold": "--high"}
     image = _read(args, "input")
-    edges = canny(image, args.sigma, low, high, use_quantiles=args.quantiles)
+    # None thresholds: the library's defaults; it also checks low <= high and the quantile range.
+    edges = _call(options, canny, image, args.sigma, args.low, args.high, use_quantiles=args.quantiles)
     _write(args, io.overlay_mask(image, edges) if args.overlay else edges)
     return f"{int(edges.sum())} edge pixels"
 
@@ -98,14 +124,17 @@ def _canny(args):
 def _harris(args):
     from .harris import corner_harris, corner_peaks, corner_shi_tomasi
 
+    options = {"image": "input", "response": "input", "sigma": "--sigma", "k": "--k",
+               "min_distance": "--min-distance", "threshold_rel": "--threshold-rel", "num_peaks": "--num-peaks",
+               "radius": "--radius"}
     image = _read(args, "input")
     if args.shi_tomasi:
-        response = corner_shi_tomasi(image, sigma=args.sigma)
+        response = _call(options, corner_shi_tomasi, image, sigma=args.sigma)
     else:
-        response = corner_harris(image, k=args.k, sigma=args.sigma)
-    coords = corner_peaks(response, min_distance=args.min_distance, threshold_rel=args.threshold_rel,
-                          num_peaks=args.num_peaks)
-    _write(args, io.draw_points(image, coords, radius=args.radius))
+        response = _call(options, corner_harris, image, k=args.k, sigma=args.sigma)
+    coords = _call(options, corner_peaks, response, min_distance=args.min_distance,
+                   threshold_rel=args.threshold_rel, num_peaks=args.num_peaks)
+    _write(args, _call(options, io.draw_points, image, coords, radius=args.radius))
     return f"{len(coords)} corners"
 
 
@@ -115,22 +144,25 @@ def _hough(args):
 
     if args.radii[0] > args.radii[1]:
         raise UsageError(f"argument --radii: MIN must be <= MAX, got {args.radii[0]} > {args.radii[1]}")
+    options = {"image": "input", "sigma": "--sigma", "threshold": "--threshold", "num_peaks": "--num-peaks",
+               "radii": "--radii", "line_length": "--line-length", "line_gap": "--line-gap"}
     image = _read(args, "input")
-    edges = canny(image, args.sigma)
+    edges = _call(options, canny, image, args.sigma)
     if args.shape == "lines":
         accumulator, theta, rho = hough.hough_line(edges)
-        lines = hough.hough_line_peaks(accumulator, theta, rho, threshold=args.threshold, num_peaks=args.num_peaks)
+        lines = _call(options, hough.hough_line_peaks, accumulator, theta, rho, threshold=args.threshold,
+                      num_peaks=args.num_peaks)
         out = io.draw_segments(image, io.line_segments(lines.theta, lines.rho, image.shape))
         found = len(lines)
     elif args.shape == "segments":
-        segments = hough.probabilistic_hough_line(edges, line_length=args.line_length, line_gap=args.line_gap,
-                                                  rng=0)
+        segments = _call(options, hough.probabilistic_hough_line, edges, line_length=args.line_length,
+                         line_gap=args.line_gap, rng=0)
         out = io.draw_segments(image, segments)
         found = len(segments)
     else:
         radii = np.arange(args.radii[0], args.radii[1] + 1)
-        circles = hough.hough_circle_peaks(hough.hough_circle(edges, radii), radii, threshold=args.threshold,
-                                           num_peaks=args.num_peaks)
+        circles = _call(options, hough.hough_circle_peaks, hough.hough_circle(edges, radii), radii,
+                        threshold=args.threshold, num_peaks=args.num_peaks)
         out = io.draw_circles(image, circles.xy, circles.radius)
         found = len(circles)
     _write(args, out)
@@ -151,12 +183,13 @@ def _sift(args):
 
     img1 = _read(args, "input")
     img2 = None if args.input2 is None else _read(args, "input2")
-    kp1, desc1 = sift(img1)
+    kp1, desc1 = _call({"image": "input"}, sift, img1)
     if img2 is None:
         _write(args, io.draw_points(img1, kp1.xy, radius=3))
         return f"{len(kp1)} keypoints"
-    kp2, desc2 = sift(img2)
-    matches, _ = match_descriptors(desc1, desc2, ratio=args.ratio, cross_check=args.cross_check)
+    kp2, desc2 = _call({"image": "input2"}, sift, img2)
+    matches, _ = _call({"ratio": "--ratio"}, match_descriptors, desc1, desc2, ratio=args.ratio,
+                       cross_check=args.cross_check)
     shift = np.array([img1.shape[1], 0.0])
     segments = np.stack([kp1.xy[matches[:, 0]], kp2.xy[matches[:, 1]] + shift], axis=1)
     _write(args, io.draw_segments(_side_by_side(img1, img2), segments, color=(0, 255, 0)))
@@ -167,7 +200,8 @@ def _seam_carve(args):
     from .seam_carving import seam_carve
 
     image = _read(args, "input")
-    out = seam_carve(image, height=args.height, width=args.width, energy=args.energy)
+    out = _call({"image": "input", "width": "--width", "height": "--height", "energy": "--energy"}, seam_carve,
+                image, height=args.height, width=args.width, energy=args.energy)
     _write(args, out)
     return f"{image.shape[:2]} -> {out.shape[:2]}"
 
@@ -178,7 +212,7 @@ def _stitch(args):
     img1, img2 = _read(args, "input"), _read(args, "input2")
     if (img1.ndim == 3) != (img2.ndim == 3):
         img1, img2 = (rgb2gray(im) if im.ndim == 3 else im for im in (img1, img2))
-    panorama = stitch(img1, img2, ratio=args.ratio)
+    panorama = _call({"img1": "input", "img2": "input2", "ratio": "--ratio"}, stitch, img1, img2, ratio=args.ratio)
     _write(args, panorama)
     return f"panorama {panorama.shape[:2]}"
 
@@ -200,14 +234,15 @@ def build_parser():
         return p
 
     p = command("canny", _canny, "Canny edge map (white edges, or drawn over the image with --overlay)")
-    p.add_argument("--sigma", type=_option(low=0), default=1.0, help="Gaussian smoothing (default 1)")
-    p.add_argument("--low", type=_option(low=0), default=None, help="low threshold (default 0.1)")
-    p.add_argument("--high", type=_option(low=0), default=None, help="high threshold (default 0.2)")
+    p.add_argument("--sigma", type=_option(low=0, high=MAX_SIGMA), default=1.0, help="Gaussian smoothing (default 1)")
+    p.add_argument("--low", type=_option(), default=None, help="low threshold (default 0.1)")
+    p.add_argument("--high", type=_option(), default=None, help="high threshold (default 0.2)")
     p.add_argument("--quantiles", action="store_true", help="thresholds are quantiles of the gradient magnitude")
     p.add_argument("--overlay", action="store_true", help="draw edges in red over the input")
 
     p = command("harris", _harris, "Harris (or Shi-Tomasi) corners drawn as circles")
-    p.add_argument("--sigma", type=_option(low=0), default=1.0, help="structure tensor window (default 1)")
+    p.add_argument("--sigma", type=_option(low=0, high=MAX_SIGMA), default=1.0,
+                   help="structure tensor window (default 1)")
     p.add_argument("--k", type=_option(low=0, high=0.25), default=0.05, help="Harris sensitivity (default 0.05)")
     p.add_argument("--shi-tomasi", action="store_true", help="min-eigenvalue response instead of Harris")
     p.add_argument("--min-distance", type=_option(int, low=1), default=5,
@@ -219,7 +254,7 @@ def build_parser():
 
     p = command("hough", _hough, "Hough lines, probabilistic segments or circles on Canny edges")
     p.add_argument("--shape", choices=("lines", "segments", "circles"), default="lines")
-    p.add_argument("--sigma", type=_option(low=0), default=2.0, help="Canny smoothing (default 2)")
+    p.add_argument("--sigma", type=_option(low=0, high=MAX_SIGMA), default=2.0, help="Canny smoothing (default 2)")
     p.add_argument("--threshold", type=_option(), default=None, help="accumulator threshold (default half the max)")
     p.add_argument("--num-peaks", type=_option(int, low=1), default=10,
                    help="at most this many lines/circles (default 10)")

@@ -85,13 +85,13 @@ def luminance(rgb):
     return rgb @ np.array(RGB_WEIGHTS, dtype=rgb.dtype)
 
 
-def check_mask(func, name, value, shape):
+def check_mask(func, name, value, shape, optional=False):
     """Return a mask of exactly ``shape`` as a C-contiguous bool array.
 
-    Boolean or numeric (nonzero is True, NaN refused); ``None`` passes through
-    unchanged (meaning: no mask).
+    Boolean or numeric (nonzero is True, NaN refused). ``None`` is refused
+    unless ``optional``, where it passes through unchanged (meaning: no mask).
     """
-    if value is None:
+    if value is None and optional:
         return None
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{func}: {name} must be a numpy array, got {type(value).__name__}")
@@ -101,6 +101,12 @@ def check_mask(func, name, value, shape):
         raise ValueError(f"{func}: {name} must have shape {tuple(shape)}, got {value.shape}")
     check_finite(func, name, value)
     return np.ascontiguousarray(value, dtype=bool)
+
+
+def check_min_size(func, name, image, side):
+    """Raise ValueError unless both spatial sides of a checked ``image`` are at least ``side`` px."""
+    if min(image.shape[:2]) < side:
+        raise ValueError(f"{func}: {name} must be at least {side}x{side}, got shape {image.shape}")
 
 
 def as_float_array(func, name, value, ndim, allow_empty=False):

@@ -11,7 +11,7 @@ from minigrad.validation import check_bool, check_number
 
 from ._kernels import canny as _k
 from ._kernels import filters as _kf
-from ._validate import as_gray, check_mask
+from ._validate import as_gray, check_mask, check_min_size
 from .filters import _gaussian_kernel1d, border_index, check_mode, check_sigma
 
 
@@ -86,8 +86,7 @@ def canny(image, sigma=1.0, low_threshold=None, high_threshold=None, mask=None,
     """
     func = "canny"
     image = as_gray(func, "image", image)
-    if min(image.shape) < 3:
-        raise ValueError(f"{func}: image must be at least 3x3, got shape {image.shape}")
+    check_min_size(func, "image", image, 3)
     sigma = check_sigma(func, "sigma", sigma)
     cval = check_mode(func, mode, cval, image)
     use_quantiles = check_bool(func, "use_quantiles", use_quantiles)
@@ -96,7 +95,7 @@ def canny(image, sigma=1.0, low_threshold=None, high_threshold=None, mask=None,
     high = 0.2 if high_threshold is None else check_number(func, "high_threshold", high_threshold, **bounds)
     if low > high:
         raise ValueError(f"{func}: low_threshold must be <= high_threshold, got {low} > {high}")
-    mask = check_mask(func, "mask", mask, image.shape)
+    mask = check_mask(func, "mask", mask, image.shape, optional=True)
 
     smoothed = _smooth(image, sigma, mask, mode, cval)
     if use_quantiles:

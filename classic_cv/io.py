@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from minigrad.validation import check_bool, check_int, check_number
 
-from ._validate import RGB_WEIGHTS, as_float_array, check_image, check_mask, to_float
+from ._validate import as_float_array, check_image, check_mask, luminance, to_float
 
 
 def _check_path(func, path):
@@ -53,7 +53,7 @@ def read_image(path, gray=False):
             data = np.asarray(im.convert("RGB"), dtype=np.float64) / 255.0
     if gray and data.ndim == 3:
         # Pillow's own "L" conversion uses BT.601 weights; keep the library's BT.709.
-        data = data @ np.array(RGB_WEIGHTS)
+        data = luminance(data)
     return data
 
 
@@ -97,8 +97,11 @@ def _canvas(func, image):
 
 
 def _check_color(func, color):
-    if not isinstance(color, (tuple, list)) or len(color) != 3:
+    """(R, G, B) ints in 0..255 as a tuple."""
+    if not isinstance(color, (tuple, list)):
         raise TypeError(f"{func}: color must be an (R, G, B) tuple, got {color!r}")
+    if len(color) != 3:
+        raise ValueError(f"{func}: color must be an (R, G, B) tuple of 3 values, got {color!r}")
     return tuple(check_int(func, "color", c, low=0, high=255) for c in color)
 
 
@@ -171,6 +174,8 @@ def line_segments(theta, rho, shape):
     rho = as_float_array(func, "rho", rho, ndim=1, allow_empty=True)
     if theta.shape != rho.shape:
         raise ValueError(f"{func}: theta and rho must have the same shape, got {theta.shape} and {rho.shape}")
+    if not isinstance(shape, (tuple, list, np.ndarray)):
+        raise TypeError(f"{func}: shape must be a tuple (H, W) or (H, W, C), got {type(shape).__name__}")
     if np.ndim(shape) != 1 or len(shape) not in (2, 3):
         raise ValueError(f"{func}: shape must be (H, W) or (H, W, C), got {shape!r}")
     h, w = (check_int(func, "shape", n, low=1) for n in shape[:2])
@@ -214,7 +219,5 @@ def overlay_mask(image, mask, color=(255, 0, 0)):
     """Paint the True pixels of an (H, W) mask in ``color``; returns (H, W, 3) uint8."""
     func = "overlay_mask"
     out = np.array(_canvas(func, image))
-    if mask is None:
-        raise TypeError(f"{func}: mask must be a numpy array, got None")
     out[check_mask(func, "mask", mask, out.shape[:2])] = _check_color(func, color)
     return out

@@ -1,7 +1,9 @@
 """Descriptor matching: nearest neighbours with Lowe's ratio test and cross-check."""
 import numpy as np
 
-from minigrad.validation import check_bool, check_finite, check_number
+from minigrad.validation import check_bool, check_number
+
+from ._validate import check_image
 
 __all__ = ["match_descriptors"]
 
@@ -10,18 +12,6 @@ def _sq_distances(a, b):
     """Squared Euclidean distances (N, M) via one matrix product."""
     d = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
     return np.maximum(d, 0.0)
-
-
-def _check_descriptors(func, name, desc):
-    """(N, D) numeric descriptors (N may be 0) as float64."""
-    if not isinstance(desc, np.ndarray):
-        raise TypeError(f"{func}: {name} must be a numpy array, got {type(desc).__name__}")
-    if desc.dtype.kind not in "iuf":
-        raise TypeError(f"{func}: {name} must be numeric, got dtype {desc.dtype}")
-    if desc.ndim != 2:
-        raise ValueError(f"{func}: {name} must be 2-D (N, D), got shape {desc.shape}")
-    check_finite(func, name, desc)
-    return desc.astype(np.float64)
 
 
 def match_descriptors(desc1, desc2, ratio=0.8, cross_check=False):
@@ -44,8 +34,9 @@ def match_descriptors(desc1, desc2, ratio=0.8, cross_check=False):
     distances : (K,) float64
     """
     func = "match_descriptors"
-    desc1 = _check_descriptors(func, "desc1", desc1)
-    desc2 = _check_descriptors(func, "desc2", desc2)
+    # (N, D) numbers, N may be 0 (an image without keypoints), as float64.
+    desc1, desc2 = (check_image(func, name, d, ndim=2, allow_empty=True).astype(np.float64)
+                    for name, d in (("desc1", desc1), ("desc2", desc2)))
     if desc1.shape[1] != desc2.shape[1]:
         raise ValueError(f"{func}: desc1 and desc2 must have the same length, "
                          f"got {desc1.shape[1]} and {desc2.shape[1]}")

@@ -31,7 +31,8 @@ def _pyrup(image, shape):
 
 
 def gaussian_pyramid(image, levels=None, sigma=DEFAULT_SIGMA):
-    """List of images, finest first: ``[image, pyrdown(image), ...]``.
+    """List of images, finest first: ``[image, down(image), down(down(image)), ...]``,
+    where ``down`` blurs with ``sigma`` and keeps every second row and column.
 
     Parameters
     ----------
@@ -62,7 +63,9 @@ def _gaussian_pyramid(image, levels, sigma):
 
 
 def laplacian_pyramid(image, levels=None, sigma=DEFAULT_SIGMA):
-    """Band-pass levels ``G_k - pyrup(G_{k+1})`` followed by the coarsest Gaussian level.
+    """Band-pass levels ``G_k - up(G_{k+1})`` followed by the coarsest Gaussian level,
+    where ``G`` is ``gaussian_pyramid(image)`` and ``up`` expands a level bilinearly
+    to the size of the one above.
 
     Arguments as ``gaussian_pyramid``.
     ``reconstruct_laplacian(laplacian_pyramid(x))`` returns ``x`` up to rounding.

@@ -2,7 +2,9 @@
 
 The estimator is generic: a model is anything with ``min_samples``, ``fit(*data)``
 and ``residuals(params, *data)``, where ``data`` are arrays sharing their first axis
-(one row per observation, e.g. ``src (N, 2)`` and ``dst (N, 2)``). Four models are
+(one row per observation, e.g. ``src (N, 2)`` and ``dst (N, 2)``); a model may also
+declare ``data_shapes`` (one shape per array, ``None`` for any length), which
+``ransac`` checks before any fit. Four models are
 provided: 2-D line, affine transform, homography (normalised DLT) and fundamental
 matrix (normalised 8-point with rank-2 enforcement). Points are (x, y) = (column,
 row), as everywhere in ``classic_cv`` (and OpenCV): a homography maps [x, y, 1].
@@ -60,7 +62,7 @@ class RansacResult:
         return int(self.inliers.sum())
 
 
-def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine_steps=3, seed=0):
+def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine_steps=3, rng=0):
     """Robustly fit ``model`` to ``data`` with RANSAC.
 
     Each trial fits the model to a random minimal sample and counts the observations
@@ -77,7 +79,10 @@ def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine
         (points as (x, y) rows). Finite numbers; converted to float64.
     model : object or class
         Provides ``min_samples`` (int >= 1), ``fit(*data) -> params or None`` and
-        ``residuals(params, *data) -> (N,) float``, e.g. ``HomographyModel``.
+        ``residuals(params, *data) -> (N,) float``, e.g. ``HomographyModel``;
+        optionally ``data_shapes``, a tuple of one shape per data array with
+        None for free axes (the built-in models declare theirs, e.g.
+        ``((None, 2), (None, 2))``), checked against ``data``.
     threshold : float
         Inlier threshold on the residual (> 0).
     confidence : float
@@ -86,8 +91,9 @@ def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine
         Upper bound on the number of trials.
     refine_steps : int >= 0
         Maximum number of refit / re-score rounds on the inliers (0 acts as 1).
-    seed : int >= 0, None or numpy.random.Generator
-        Randomness for sampling; the default makes results reproducible.
+    rng : numpy.random.Generator, int seed >= 0 or None
+        Randomness for sampling (None: fresh entropy); the default seed 0
+        makes results reproducible.
 
     Returns
     -------
@@ -97,36 +103,63 @@ def ransac(data, model, threshold, *, confidence=0.99, max_trials=10_000, refine
     data = data if isinstance(data, (tuple, list)) else (data,)
     if not data:
         raise ValueError(f"{func}: data must hold at least one array, got an empty {type(data).__name__}")
-    data = tuple(as_float_array(func, "data" if len(data) == 1 else f"data[{i}]", d, ndim=(1, 2, 3))
-                 for i, d in enumerate(data))
+    data = tuple(as_float_array(func, _data_name(data, i), d, ndim=(1, 2, 3)) for i, d in enumerate(data))
+    _check_model(func, model, data)
     if any(d.shape[0] != data[0].shape[0] for d in data):
         raise ValueError(f"{func}: data arrays must share their first dimension, got shapes {[d.shape for d in data]}")
-    _check_model(func, model)
-    return _ransac(func, data, model, *_check_options(func, threshold, confidence, max_trials, refine_steps, seed))
+    return _ransac(func, data, model, *_check_options(func, threshold, confidence, max_trials, refine_steps, rng))
 
 
-def _check_options(func, threshold, confidence, max_trials, refine_steps, seed):
+def _data_name(data, i):
+    """How the message names array ``i`` of ``data``: ``data`` alone, else ``data[i]``."""
+    return "data" if len(data) == 1 else f"data[{i}]"
+
+
+def _check_options(func, threshold, confidence, max_trials, refine_steps, rng):
     """RANSAC's options, checked: (threshold, confidence, max_trials, refine_steps, rng)."""
     return (check_number(func, "threshold", threshold, low=0, low_open=True),
             check_number(func, "confidence", confidence, low=0, low_open=True, high=1, high_open=True),
             check_int(func, "max_trials", max_trials, low=1), check_int(func, "refine_steps", refine_steps, low=0),
-            as_generator(func, "seed", seed))
+            as_generator(func, "rng", rng))
 
 
-def _check_model(func, model):
-    """A model names ``min_samples`` (int >= 1) and callable ``fit`` and ``residuals``."""
+def _check_model(func, model, data):
+    """A model names ``min_samples`` (int >= 1) and callable ``fit`` and ``residuals``;
+    when it declares ``data_shapes``, ``data`` (a tuple of arrays) must match them."""
     if not all(callable(getattr(model, attr, None)) for attr in ("fit", "residuals")):
         raise TypeError(f"{func}: model must provide min_samples, fit(*data) and residuals(params, *data), "
                         f"got {type(model).__name__}")
     check_int(func, "model.min_samples", getattr(model, "min_samples", None), low=1)
+    shapes = getattr(model, "data_shapes", None)
+    if shapes is None:
+        return
+    name = _model_name(model)
+    if len(data) != len(shapes):
+        wanted = " and ".join(_describe_shape(s) for s in shapes)
+        raise ValueError(f"{func}: data must be {len(shapes)} array{'s' if len(shapes) > 1 else ''} {wanted} "
+                         f"for {name}, got {len(data)} of shape{'s' if len(data) > 1 else ''} "
+                         f"{', '.join(str(d.shape) for d in data)}")
+    for i, (array, shape) in enumerate(zip(data, shapes)):
+        if array.ndim != len(shape) or any(n is not None and n != got for n, got in zip(shape, array.shape)):
+            raise ValueError(f"{func}: {_data_name(data, i)} must have shape {_describe_shape(shape)} for {name}, "
+                             f"got {array.shape}")
+
+
+def _model_name(model):
+    return model.__name__ if isinstance(model, type) else type(model).__name__
+
+
+def _describe_shape(shape):
+    """``(None, 2)`` -> ``"(N, 2)"``: free axes are the number of observations."""
+    dims = ["N" if n is None else str(n) for n in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
 def _ransac(func, data, model, threshold, confidence, max_trials, refine_steps, rng):
     """``ransac`` on checked arguments: float64 ``data`` arrays sharing their first axis."""
     n, k = len(data[0]), model.min_samples
     if n < k:
-        name = model.__name__ if isinstance(model, type) else type(model).__name__
-        raise ValueError(f"{func}: data must hold at least {k} observations for {name}, got {n}")
+        raise ValueError(f"{func}: data must hold at least {k} observations for {_model_name(model)}, got {n}")
     kernel = getattr(model, "kernel", None)
     best_count, best_sample = -1, None
     needed, trials = float(max_trials), 0
@@ -222,10 +255,10 @@ def _null_vector(A):
 
 def apply_homography(H, points):
     """Map ``points`` (N, 2), rows (x, y), through the homography ``H`` (3, 3);
-    points sent to infinity come back as inf."""
+    points sent to infinity come back as inf. N may be 0 (returns (0, 2))."""
     func = "apply_homography"
     H = as_float_array(func, "H", H, ndim=2)
-    points = as_float_array(func, "points", points, ndim=2)
+    points = as_float_array(func, "points", points, ndim=2, allow_empty=True)
     if H.shape != (3, 3):
         raise ValueError(f"{func}: H must be (3, 3), got shape {H.shape}")
     if points.shape[1] != 2:
@@ -248,6 +281,7 @@ class LineModel:
     squares to points (N, 2); residual = orthogonal distance. Params: (3,) array."""
 
     min_samples = 2
+    data_shapes = ((None, 2),)
 
     @staticmethod
     def fit(points):
@@ -270,6 +304,7 @@ class AffineModel:
     by linear least squares; residual = distance from mapped src to dst. Params: (3, 3)."""
 
     min_samples = 3
+    data_shapes = ((None, 2), (None, 2))
 
     @staticmethod
     def fit(src, dst):
@@ -293,6 +328,7 @@ class HomographyModel:
     Params: (3, 3) with ``H[2, 2] = 1`` (or unit norm when that entry vanishes)."""
 
     min_samples = 4
+    data_shapes = ((None, 2), (None, 2))
     kernel = _k.HOMOGRAPHY  # trials run in the Numba loop; fit/residuals are its twins
 
     @staticmethod
@@ -328,6 +364,7 @@ class FundamentalModel:
     Params: (3, 3) of unit Frobenius norm."""
 
     min_samples = 8
+    data_shapes = ((None, 2), (None, 2))
     kernel = _k.FUNDAMENTAL
 
     @staticmethod
@@ -365,7 +402,7 @@ class FundamentalModel:
         return np.where(np.isfinite(d), d, np.inf)
 
 
-def _fit_pairs(func, names, src, dst, model, threshold, confidence, max_trials, refine_steps, seed):
+def _fit_pairs(func, names, src, dst, model, threshold, confidence, max_trials, refine_steps, rng):
     """Check two (N, 2) point arrays and RANSAC's options; run ``model`` on them."""
     src, dst = (as_float_array(func, name, pts, ndim=2) for name, pts in zip(names, (src, dst)))
     for name, pts in zip(names, (src, dst)):
@@ -377,10 +414,10 @@ def _fit_pairs(func, names, src, dst, model, threshold, confidence, max_trials, 
     if len(src) < model.min_samples:
         raise ValueError(f"{func}: need at least {model.min_samples} correspondences, got {len(src)}")
     return _ransac(func, (src, dst), model, *_check_options(func, threshold, confidence, max_trials, refine_steps,
-                                                            seed))
+                                                            rng))
 
 
-def find_homography(src, dst, threshold=3.0, *, confidence=0.99, max_trials=10_000, refine_steps=3, seed=0):
+def find_homography(src, dst, threshold=3.0, *, confidence=0.99, max_trials=10_000, refine_steps=3, rng=0):
     """Homography mapping ``src`` (N, 2) onto ``dst`` (N, 2), points (x, y), robust to outliers.
 
     ``threshold`` is the inlier reprojection distance in pixels; the other
@@ -388,13 +425,13 @@ def find_homography(src, dst, threshold=3.0, *, confidence=0.99, max_trials=10_0
     ``params`` is the (3, 3) homography.
     """
     return _fit_pairs("find_homography", ("src", "dst"), src, dst, HomographyModel, threshold, confidence,
-                      max_trials, refine_steps, seed)
+                      max_trials, refine_steps, rng)
 
 
-def find_fundamental(x1, x2, threshold=1.0, *, confidence=0.99, max_trials=10_000, refine_steps=3, seed=0):
+def find_fundamental(x1, x2, threshold=1.0, *, confidence=0.99, max_trials=10_000, refine_steps=3, rng=0):
     """Fundamental matrix ``F`` with ``x2^T F x1 = 0`` from x1 (N, 2), x2 (N, 2)
     (points (x, y)), robust to outliers; ``threshold`` is on the Sampson distance
     in pixels, the other options are :func:`ransac`'s. Returns a
     :class:`RansacResult` whose ``params`` is the (3, 3) rank-2 matrix."""
     return _fit_pairs("find_fundamental", ("x1", "x2"), x1, x2, FundamentalModel, threshold, confidence,
-                      max_trials, refine_steps, seed)
+                      max_trials, refine_steps, rng)

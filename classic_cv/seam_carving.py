@@ -154,7 +154,7 @@ def seam_carve(image, height=None, width=None, energy="backward", protect=None):
 
 
 def _protect_energy(func, protect, shape):
-    protect = check_mask(func, "protect", protect, shape)
+    protect = check_mask(func, "protect", protect, shape, optional=True)
     aux = np.zeros(shape)
     if protect is not None:
         aux[protect] = _MASK_ENERGY
@@ -185,8 +185,6 @@ def remove_object(image, mask, protect=None, energy="backward", restore_size=Tru
     func = "remove_object"
     values = _as_values(func, image)
     shape = values.shape[:2]
-    if mask is None:
-        raise TypeError(f"{func}: mask must be a numpy array, got None")
     mask = check_mask(func, "mask", mask, shape)
     if not mask.any():
         raise ValueError(f"{func}: mask must select at least one pixel, got an empty mask")

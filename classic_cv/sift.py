@@ -14,7 +14,7 @@ import numpy as np
 from minigrad.validation import check_int, check_number
 
 from ._kernels import sift as _k
-from ._validate import as_gray
+from ._validate import as_gray, check_min_size
 from .filters import _gaussian_blur, check_sigma
 from .warp import _resize
 
@@ -30,6 +30,8 @@ _DESC_WIDTH = 4
 _DESC_BINS = 8
 _DESC_CLIP = 0.2
 _CAMERA_SIGMA = 0.5
+# Smallest image side SIFT accepts: smaller images have no octave to search.
+MIN_SIDE = 8
 
 
 @dataclass
@@ -107,11 +109,15 @@ def sift(image, n_scales=3, sigma=1.6, contrast_threshold=0.04, edge_ratio=10.0,
     sigma = check_sigma(func, "sigma", sigma, low_open=True)
     contrast_threshold = check_number(func, "contrast_threshold", contrast_threshold, low=0)
     edge_ratio = check_number(func, "edge_ratio", edge_ratio, low=1, low_open=True)
-    if min(gray.shape) < 8:
-        raise ValueError(f"{func}: image must be at least 8x8, got shape {gray.shape}")
+    check_sift_size(func, "image", gray)
     if n_octaves is not None:
         n_octaves = check_int(func, "n_octaves", n_octaves, low=1, high=_max_octaves(gray.shape))
     return _sift(gray, n_scales, sigma, contrast_threshold, edge_ratio, n_octaves)
+
+
+def check_sift_size(func, name, gray):
+    """Raise ValueError unless a checked image is large enough for SIFT (``MIN_SIDE``)."""
+    check_min_size(func, name, gray, MIN_SIDE)
 
 
 def _sift(gray, n_scales=3, sigma=1.6, contrast_threshold=0.04, edge_ratio=10.0, n_octaves=None):

@@ -6,7 +6,7 @@ from minigrad.validation import check_int, check_number
 from ._validate import as_float_image, as_gray, luminance
 from .matching import _match_descriptors
 from .ransac import HomographyModel, _apply_homography, _ransac
-from .sift import _sift
+from .sift import _sift, check_sift_size
 from .warp import _warp
 
 __all__ = ["estimate_homography", "stitch"]
@@ -42,8 +42,7 @@ def _check_options(func, ratio, threshold):
 def _sift_gray(func, name, image):
     """SIFT's input, (H, W) float32 luminance at least 8x8, from a checked float (H, W[, 3]) image."""
     gray = image if image.ndim == 2 else luminance(image)
-    if min(gray.shape) < 8:
-        raise ValueError(f"{func}: {name} must be at least 8x8, got shape {gray.shape}")
+    check_sift_size(func, name, gray)
     return gray.astype(np.float32)
 
 

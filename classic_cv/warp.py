@@ -33,11 +33,20 @@ def _check_args(func, image, output_shape, mode, cval):
     cval = check_cval(func, cval, image)
     if output_shape is None:
         return image, image.shape[:2], cval
+    return image, _check_output_shape(func, output_shape), cval
+
+
+def _check_output_shape(func, output_shape):
+    """(H, W) as a tuple of ints >= 1, from a tuple, list or 1-D array of two integers."""
     if isinstance(output_shape, np.ndarray):
-        output_shape = output_shape.tolist() if output_shape.ndim == 1 else None
-    if not isinstance(output_shape, (tuple, list)) or len(output_shape) != 2:
+        if output_shape.ndim != 1:
+            raise ValueError(f"{func}: output_shape must be (H, W), got an array of shape {output_shape.shape}")
+        output_shape = output_shape.tolist()
+    if not isinstance(output_shape, (tuple, list)):
+        raise TypeError(f"{func}: output_shape must be a tuple (H, W), got {type(output_shape).__name__}")
+    if len(output_shape) != 2:
         raise ValueError(f"{func}: output_shape must be (H, W), got {output_shape!r}")
-    return image, tuple(check_int(func, f"output_shape[{i}]", n, low=1) for i, n in enumerate(output_shape)), cval
+    return tuple(check_int(func, f"output_shape[{i}]", n, low=1) for i, n in enumerate(output_shape))
 
 
 def _warp(image, matrix3, output_shape, mode, cval):
@@ -115,10 +124,10 @@ def resize(image, output_shape, mode="nearest", cval=0.0):
     with the scaling matrix (same samples, one separable pass instead of a
     per-pixel projective map). No anti-aliasing: blur first when shrinking a lot.
     """
-    if output_shape is None:
-        raise ValueError("resize: output_shape must be (H, W), got None")
-    image, output_shape, cval = _check_args("resize", image, output_shape, mode, cval)
-    return _resize(image, output_shape, mode, cval)
+    func = "resize"
+    image, _, cval = _check_args(func, image, None, mode, cval)
+    # Required here: None does not mean "the input's shape" as it does for the warps.
+    return _resize(image, _check_output_shape(func, output_shape), mode, cval)
 
 
 def _resize(image, output_shape, mode, cval):

@@ -26,7 +26,6 @@ from minigrad.activations import ReLU as ReLUFunction
 from minigrad.activations import Sigmoid as SigmoidFunction
 from minigrad.activations import Softmax as SoftmaxFunction
 from minigrad.activations import Tanh as TanhFunction
-from minigrad.ops import normalize_axes
 from minigrad.validation import check_choice, check_float_array, check_int, check_number
 
 from ._kernels import activations as _k
@@ -150,16 +149,22 @@ class GELU(_Elementwise):
 
 
 class Softmax(Module):
-    """``Softmax(dim=-1)``: softmax along axis ``dim`` (PyTorch's argument name)."""
+    """``Softmax(dim=-1)``: softmax along axis ``dim`` (PyTorch's argument name).
+
+    ``dim`` is checked to be an int here and against x's dimensions in
+    ``forward``; messages name ``dim``, the Module's own argument.
+    """
 
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = check_int("Softmax", "dim", dim)
 
     def forward(self, x):
-        array = check_float_array("Softmax", "x", x)
-        (axis,) = normalize_axes("Softmax", self.dim, array.ndim)
-        return SoftmaxFunction.apply(x, axis=axis)
+        ndim = check_float_array("Softmax", "x", x).ndim
+        if not -ndim <= self.dim < ndim:
+            raise ValueError(f"Softmax: dim must be in [{-ndim}, {ndim - 1}] for x with {ndim} dimensions, "
+                             f"got {self.dim}")
+        return SoftmaxFunction.apply(x, axis=self.dim % ndim)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -64,19 +64,39 @@ def affine_backward(dout, cache, needs_grad=(True, True, True)):
 AffineFunction = Function.from_pair(affine_forward, affine_backward)
 
 
-def _check_inputs(func, x, weight, bias):
-    """Raise unless x (..., D), weight (M, D) and bias (M,) or None fit and share a float dtype."""
-    xa = check_float_array(func, "x", x)
-    wa = check_float_array(func, "weight", weight, ndim=2, layout="(out_features, in_features)")
-    ba = None if bias is None else check_float_array(func, "bias", bias)
-    check_same_dtype(func, x=xa, weight=wa, bias=ba)
+def _check_features(func, xa, wa):
+    """Raise unless x's last axis has the in_features of weight (M, D)."""
     if xa.ndim < 1 or xa.shape[-1] != wa.shape[1]:
         raise ValueError(
             f"{func}: x must have in_features={wa.shape[1]} in its last axis (weight has shape "
             f"{wa.shape}), got shape {xa.shape}"
         )
+
+
+def _check_inputs(func, x, weight, bias, ndim=None, layout=""):
+    """Raise unless x (..., D), weight (M, D) and bias (M,) or None fit and share a float dtype.
+
+    ``ndim`` and ``layout`` restrict x further (e.g. ``3, "(N, T, D)"`` for sequences).
+    The weight is checked against x: in a functional call x sets the dtype.
+    """
+    xa = check_float_array(func, "x", x, ndim=ndim, layout=layout)
+    wa = check_float_array(func, "weight", weight, ndim=2, layout="(out_features, in_features)")
+    ba = None if bias is None else check_float_array(func, "bias", bias)
+    check_same_dtype(func, x=xa, weight=wa, bias=ba)
+    _check_features(func, xa, wa)
     if ba is not None and ba.shape != (wa.shape[0],):
         raise ValueError(f"{func}: bias must have shape ({wa.shape[0]},), got shape {ba.shape}")
+
+
+def _check_module_input(module, x, ndim=None, layout=""):
+    """Raise unless x fits the (already valid) parameters of a ``Linear``-like module.
+
+    The parameters set the dtype, so a mismatch is reported against x.
+    """
+    func = type(module).__name__
+    xa = check_float_array(func, "x", x, ndim=ndim, layout=layout)
+    check_same_dtype(func, weight=module.weight, x=xa)
+    _check_features(func, xa, module.weight.data)
 
 
 def linear(x, weight, bias=None):
@@ -119,9 +139,10 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float32):
         super().__init__()
         func = type(self).__name__
+        dtype = check_float_dtype(func, "dtype", dtype)
         self.in_features = check_int(func, "in_features", in_features, low=1)
         self.out_features = check_int(func, "out_features", out_features, low=1)
-        gen, dtype = as_generator(func, "rng", rng), check_float_dtype(func, "dtype", dtype)
+        gen = as_generator(func, "rng", rng)
         bound = 1.0 / np.sqrt(in_features)
         self.weight = Parameter(gen.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
         self.bias = None
@@ -129,7 +150,7 @@ class Linear(Module):
             self.bias = Parameter(gen.uniform(-bound, bound, out_features).astype(dtype))
 
     def forward(self, x):
-        _check_inputs(type(self).__name__, x, self.weight, self.bias)
+        _check_module_input(self, x)
         return AffineFunction.apply(x, self.weight, self.bias)
 
     def extra_repr(self):

@@ -4,10 +4,12 @@ Sequences are batch first, ``(N, T, E)``, as with PyTorch's
 ``batch_first=True``. The functional pair works on projected queries, keys
 and values and does the head split itself, so a whole attention (split,
 ``softmax(q k^T / sqrt(d) + mask)``, dropout, ``@ v``, merge) is one node of
-the graph; the projections around it are ordinary ``linear`` calls.
+the graph; the projections around it are ordinary affine nodes (``AffineFunction``).
 
 Masks are folded into one additive float mask before the softmax: ``-inf``
-where a query may not look, 0 (or a user-given bias) elsewhere. A query row
+where a query may not look, 0 (or a user-given bias) elsewhere. A float mask
+must have the queries' dtype (as in PyTorch, which refuses a float64 mask
+for a float32 model): it is never silently cast. A query row
 whose keys are all masked gets zero weights (PyTorch returns NaN there); so
 does a query with no keys at all (S = 0), where PyTorch agrees. Empty
 batches (N = 0) and T = 0 give empty outputs, as in PyTorch.
@@ -18,11 +20,12 @@ import numpy as np
 
 from minigrad import Function, Module, Parameter
 from minigrad.validation import (
-    array_of, as_generator, check_bool, check_float_array, check_int, check_number, check_same_dtype,
+    array_of, as_generator, check_bool, check_float_array, check_float_dtype, check_int, check_number,
+    check_same_dtype,
 )
 
 from ._kernels import attention as kernels
-from .affine import Linear, linear
+from .affine import AffineFunction, Linear
 from .dropout import Dropout, dropout_backward, dropout_forward
 
 # ------------------------------------------------------------ functional pair
@@ -58,7 +61,7 @@ def attention_forward(q, k, v, num_heads=1, mask=None, dropout_p=0.0, rng=None, 
         all forbidden (or that has no keys, S = 0) gets zero weights.
     dropout_p : float in [0, 1)
         Probability of dropping an attention weight (inverted dropout).
-    rng : np.random.Generator
+    rng : np.random.Generator or None
         Needed when ``dropout_p > 0``.
     need_weights : bool
         Also return the weights.
@@ -120,37 +123,59 @@ AttentionFunction = Function.from_pair(attention_forward, attention_backward)
 # ------------------------------------------------------------------- masks
 
 
-def _additive(fn, name, mask, dtype):
-    """A bool mask (True = forbidden) becomes 0 / -inf; a float mask is used as is."""
+def _additive(fn, name, mask, dtype, dtype_of):
+    """A bool mask (True = forbidden) becomes 0 / -inf; a float mask of ``dtype`` is used as is.
+
+    A float mask of another dtype is refused, as in PyTorch (no silent cast);
+    ``dtype_of`` names what sets ``dtype`` in the message.
+    """
     array = array_of(mask)
     if array.dtype == np.bool_:
         return np.where(array, dtype.type(-np.inf), dtype.type(0))
-    if array.dtype.kind != "f":
-        raise TypeError(f"{fn}: {name} must be bool or float, got dtype {array.dtype}")
-    return array.astype(dtype, copy=False)
+    if array.dtype != dtype:
+        raise TypeError(f"{fn}: {name} must be bool or have the dtype of {dtype_of} ({dtype}), "
+                        f"got {array.dtype}")
+    return array
+
+
+def _causal(t, s, dtype):
+    """The (t, s) causal mask of ``causal_mask``, for checked arguments."""
+    return np.where(np.triu(np.ones((t, s), dtype=bool), k=1), dtype.type(-np.inf), dtype.type(0))
 
 
 def causal_mask(t, s=None, dtype=np.float32):
-    """Additive (T, S) mask: query ``i`` may see keys ``0..i`` only (``-inf`` above the diagonal)."""
-    s = t if s is None else s
-    return np.where(np.triu(np.ones((t, s), dtype=bool), k=1), dtype(-np.inf), dtype(0))
+    """Additive (T, S) mask: query ``i`` may see keys ``0..i`` only (``-inf`` above the diagonal).
+
+    Parameters
+    ----------
+    t, s : int >= 0
+        Numbers of queries and keys (``s`` defaults to ``t``).
+    dtype : float32 or float64
+        The model's dtype (a float mask must match it).
+    """
+    dtype = check_float_dtype("causal_mask", "dtype", dtype)
+    t = check_int("causal_mask", "t", t, low=0)
+    s = t if s is None else check_int("causal_mask", "s", s, low=0)
+    return _causal(t, s, dtype)
 
 
-def combine_masks(fn, n, num_heads, t, s, dtype, attn_mask=None, key_padding_mask=None, is_causal=False):
+def combine_masks(fn, n, num_heads, t, s, dtype, attn_mask=None, key_padding_mask=None, is_causal=False,
+                  dtype_of="q"):
     """Fold PyTorch-style masks into one additive mask broadcastable to (N, heads, T, S).
 
     ``attn_mask``: (T, S) or (N * heads, T, S), bool (True = forbidden) or
-    additive float. ``key_padding_mask``: (N, S), bool (True = padding,
-    ignored) or additive float. ``is_causal`` builds the causal mask when no
-    ``attn_mask`` is given (with one given, it is taken to be that mask, as
-    in PyTorch). Returns None when nothing is masked.
+    additive float of ``dtype``. ``key_padding_mask``: (N, S), bool (True =
+    padding, ignored) or additive float of ``dtype``. ``is_causal`` builds
+    the causal mask when no ``attn_mask`` is given (with one given, it is
+    taken to be that mask, as in PyTorch). ``dtype_of`` names the argument
+    that sets ``dtype``, for messages. Returns None when nothing is masked.
     """
     dtype = np.dtype(dtype)
     mask = None
     if attn_mask is None and check_bool(fn, "is_causal", is_causal):
-        attn_mask = causal_mask(t, s, dtype.type)
+        attn_mask = _causal(t, s, dtype)
     if attn_mask is not None:
-        am = _additive(fn, "attn_mask", attn_mask, dtype)
+        am = _additive(fn, "attn_mask", attn_mask, dtype, dtype_of)
         if am.shape == (t, s):
             mask = am
         elif am.shape == (n * num_heads, t, s):
@@ -161,7 +186,7 @@ def combine_masks(fn, n, num_heads, t, s, dtype, attn_mask=None, key_padding_mas
                 f"{(n * num_heads, t, s)}, got shape {am.shape}"
             )
     if key_padding_mask is not None:
-        kpm = _additive(fn, "key_padding_mask", key_padding_mask, dtype)
+        kpm = _additive(fn, "key_padding_mask", key_padding_mask, dtype, dtype_of)
         if kpm.shape != (n, s):
             raise ValueError(f"{fn}: key_padding_mask must have shape (N, S) = {(n, s)}, got shape {kpm.shape}")
         kpm = kpm[:, None, None, :]
@@ -183,10 +208,10 @@ def multi_head_attention(q, k, v, num_heads, attn_mask=None, key_padding_mask=No
     v : Tensor (N, S, Ev)
     num_heads : int, dividing E and Ev
     attn_mask, key_padding_mask, is_causal
-        See ``combine_masks``.
+        See ``combine_masks``; a float mask must have q's dtype.
     dropout_p : float in [0, 1)
     rng : np.random.Generator, int or None
-        Source of the dropout mask.
+        Source of the dropout mask (checked even when ``dropout_p`` is 0).
     need_weights : bool
         Also return the (N, heads, T, S) attention weights.
 
@@ -195,28 +220,51 @@ def multi_head_attention(q, k, v, num_heads, attn_mask=None, key_padding_mask=No
     Tensor (N, T, Ev), or ``(out, weights)``.
     """
     fn = "multi_head_attention"
-    layouts = {"q": "(N, T, E)", "k": "(N, S, E)", "v": "(N, S, Ev)"}
-    qa, ka, va = (check_float_array(fn, name, a, ndim=3, layout=layouts[name])
-                  for name, a in (("q", q), ("k", k), ("v", v)))
-    check_same_dtype(fn, q=qa, k=ka, v=va)
-    if ka.shape[:2] != va.shape[:2] or ka.shape[2] != qa.shape[2] or ka.shape[0] != qa.shape[0]:
-        raise ValueError(
-            f"{fn}: expected q (N, T, E), k (N, S, E), v (N, S, Ev), got shapes "
-            f"{qa.shape}, {ka.shape}, {va.shape}"
-        )
+    qa, _, va = _check_qkv(fn, dict(q=q, k=k, v=v))
     num_heads = check_int(fn, "num_heads", num_heads, low=1)
     if qa.shape[2] % num_heads or va.shape[2] % num_heads:
         raise ValueError(
-            f"{fn}: num_heads={num_heads} must divide the feature sizes {qa.shape[2]} and {va.shape[2]}"
+            f"{fn}: num_heads must divide the feature sizes of q and v ({qa.shape[2]} and "
+            f"{va.shape[2]}), got {num_heads}"
         )
     dropout_p = check_number(fn, "dropout_p", dropout_p, low=0, high=1, high_open=True)
+    rng = as_generator(fn, "rng", rng)
     need_weights = check_bool(fn, "need_weights", need_weights)
-    (n, t, _), s = qa.shape, ka.shape[1]
+    (n, t, _), s = qa.shape, va.shape[1]
     mask = combine_masks(fn, n, num_heads, t, s, qa.dtype, attn_mask, key_padding_mask, is_causal)
     return AttentionFunction.apply(
         q, k, v, num_heads=num_heads, mask=mask, dropout_p=dropout_p,
-        rng=as_generator(fn, "rng", rng) if dropout_p > 0 else None, need_weights=need_weights,
+        rng=rng if dropout_p > 0 else None, need_weights=need_weights,
     )
+
+
+def _check_qkv(fn, qkv, weight=None):
+    """Check queries (N, T, E), keys (N, S, E) and values (N, S, Ev); return their arrays.
+
+    ``qkv`` maps the caller's three argument names to the inputs. A Module
+    passes its ``weight`` (then Ev = E = the weight's number of columns):
+    the inputs are checked against its dtype and width, and a mismatch
+    is reported against the input. Otherwise q sets the dtype.
+    """
+    (qn, kn, vn), e = qkv, None if weight is None else weight.shape[1]
+    layouts = ("(N, T, E)", "(N, S, E)", "(N, S, E)" if weight is not None else "(N, S, Ev)")
+    qa, ka, va = (check_float_array(fn, name, a, ndim=3, layout=layout)
+                  for (name, a), layout in zip(qkv.items(), layouts))
+    if weight is None:
+        check_same_dtype(fn, **{qn: qa, kn: ka, vn: va})
+    else:
+        check_same_dtype(fn, in_proj_weight=weight, **{qn: qa, kn: ka, vn: va})
+        for name, a in zip(qkv, (qa, ka, va)):
+            if a.shape[2] != e:
+                raise ValueError(f"{fn}: {name} must have embed_dim={e} features, got shape {a.shape}")
+    n, e = qa.shape[0], qa.shape[2]
+    if ka.shape[0] != n or ka.shape[2] != e:
+        raise ValueError(f"{fn}: {kn} must have shape (N, S, E) = ({n}, S, {e}) to match {qn} of shape "
+                         f"{qa.shape}, got shape {ka.shape}")
+    if va.shape[:2] != ka.shape[:2]:
+        raise ValueError(f"{fn}: {vn} must have shape (N, S, Ev) = ({n}, {ka.shape[1]}, Ev) to match "
+                         f"{kn} of shape {ka.shape}, got shape {va.shape}")
+    return qa, ka, va
 
 
 # ------------------------------------------------------------------ Modules
@@ -254,10 +302,11 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, rng=None, dtype=np.float32):
         super().__init__()
         fn = "MultiheadAttention"
+        dtype = check_float_dtype(fn, "dtype", dtype)
         self.embed_dim = check_int(fn, "embed_dim", embed_dim, low=1)
         self.num_heads = check_int(fn, "num_heads", num_heads, low=1)
         if embed_dim % num_heads:
-            raise ValueError(f"{fn}: num_heads={num_heads} must divide embed_dim={embed_dim}")
+            raise ValueError(f"{fn}: num_heads must divide embed_dim={embed_dim}, got {num_heads}")
         self.dropout = check_number(fn, "dropout", dropout, low=0, high=1, high_open=True)
         bias = check_bool(fn, "bias", bias)
         self.rng = as_generator(fn, "rng", rng)
@@ -272,7 +321,8 @@ class MultiheadAttention(Module):
                 average_attn_weights=True, is_causal=False):
         """Attend from ``query (N, T, E)`` to ``key (N, S, E)`` / ``value (N, S, E)``.
 
-        Masks as in ``combine_masks`` (PyTorch's conventions: True = ignore).
+        Masks as in ``combine_masks`` (PyTorch's conventions: True = ignore);
+        a float mask must have the parameters' dtype, as in PyTorch.
 
         Returns
         -------
@@ -282,34 +332,24 @@ class MultiheadAttention(Module):
         """
         fn = "MultiheadAttention"
         e = self.embed_dim
-        shapes = []
-        for name, x in (("query", query), ("key", key), ("value", value)):
-            a = check_float_array(fn, name, x, ndim=3, layout="(N, L, E)")
-            if a.shape[2] != e:
-                raise ValueError(f"{fn}: {name} must have embed_dim={e} features, got shape {a.shape}")
-            check_same_dtype(fn, in_proj_weight=self.in_proj_weight, **{name: a})
-            shapes.append(a.shape)
-        if shapes[1][:2] != shapes[2][:2] or shapes[0][0] != shapes[1][0]:
-            raise ValueError(
-                f"{fn}: expected query (N, T, E), key and value (N, S, E), got shapes "
-                f"{shapes[0]}, {shapes[1]}, {shapes[2]}"
-            )
+        qa, ka, _ = _check_qkv(fn, dict(query=query, key=key, value=value), self.in_proj_weight.data)
         need_weights = check_bool(fn, "need_weights", need_weights)
-        (n, t, _), s = shapes[0], shapes[1][1]
-        mask = combine_masks(fn, n, self.num_heads, t, s, self.in_proj_weight.dtype,
-                             attn_mask, key_padding_mask, is_causal)
+        (n, t, _), s = qa.shape, ka.shape[1]
+        mask = combine_masks(fn, n, self.num_heads, t, s, qa.dtype, attn_mask, key_padding_mask, is_causal,
+                             dtype_of="query")
         p = self.dropout if self.training else 0.0
         kwargs = dict(num_heads=self.num_heads, mask=mask, dropout_p=p,
                       rng=self.rng if p > 0 else None, need_weights=need_weights)
+        # The parameters are known to fit the checked inputs: no public linear() re-checking them.
         w, b = self.in_proj_weight, self.in_proj_bias
         if query is key and key is value:
-            result = AttentionFunction.apply(linear(query, w, b), None, None, **kwargs)
+            result = AttentionFunction.apply(AffineFunction.apply(query, w, b), None, None, **kwargs)
         else:
             parts = [(w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e]) for i in range(3)]
-            q, k, v = (linear(x, wi, bi) for x, (wi, bi) in zip((query, key, value), parts))
+            q, k, v = (AffineFunction.apply(x, wi, bi) for x, (wi, bi) in zip((query, key, value), parts))
             result = AttentionFunction.apply(q, k, v, **kwargs)
         out, weights = result if need_weights else (result, None)
-        out = self.out_proj(out)
+        out = AffineFunction.apply(out, self.out_proj.weight, self.out_proj.bias)
         if weights is not None and average_attn_weights:
             weights = weights.mean(axis=1)
         return out, weights
@@ -328,7 +368,21 @@ def sinusoidal_encoding(max_len, dim, dtype=np.float32):
     """The (max_len, dim) table of "Attention Is All You Need".
 
     ``pe[p, 2i] = sin(p / 10000^(2i/dim))``, ``pe[p, 2i+1] = cos(p / 10000^(2i/dim))``.
+
+    Parameters
+    ----------
+    max_len : int >= 0
+    dim : int >= 1
+    dtype : float32 or float64
     """
+    dtype = check_float_dtype("sinusoidal_encoding", "dtype", dtype)
+    max_len = check_int("sinusoidal_encoding", "max_len", max_len, low=0)
+    dim = check_int("sinusoidal_encoding", "dim", dim, low=1)
+    return _sinusoidal(max_len, dim, dtype)
+
+
+def _sinusoidal(max_len, dim, dtype):
+    """The table of ``sinusoidal_encoding``, for checked arguments."""
     position = np.arange(max_len, dtype=np.float64)[:, None]
     freq = np.exp(np.arange(0, dim, 2, dtype=np.float64) * (-math.log(10000.0) / dim))
     pe = np.zeros((max_len, dim))
@@ -350,14 +404,16 @@ class PositionalEncoding(Module):
         Dropout masks.
     dtype : float32 or float64
 
-    The table is the buffer ``pe`` (max_len, dim), saved in the state dict.
+    The table is the buffer ``pe`` (max_len, dim), saved in the state dict;
+    ``x`` must have its dtype.
     """
 
     def __init__(self, dim, max_len=5000, dropout=0.1, rng=None, dtype=np.float32):
         super().__init__()
+        dtype = check_float_dtype("PositionalEncoding", "dtype", dtype)
         self.dim = check_int("PositionalEncoding", "dim", dim, low=1)
         self.max_len = check_int("PositionalEncoding", "max_len", max_len, low=1)
-        self.register_buffer("pe", sinusoidal_encoding(max_len, dim, dtype))
+        self.register_buffer("pe", _sinusoidal(self.max_len, self.dim, dtype))
         self.dropout = Dropout(dropout, rng)
 
     def forward(self, x):
@@ -366,7 +422,8 @@ class PositionalEncoding(Module):
             raise ValueError(
                 f"PositionalEncoding: x must be (N, T <= {self.max_len}, {self.dim}), got shape {a.shape}"
             )
-        return self.dropout(x + self.pe[: a.shape[1]].astype(a.dtype, copy=False))
+        check_same_dtype("PositionalEncoding", pe=self.pe, x=a)  # no silent cast of x or the table
+        return self.dropout(x + self.pe[: a.shape[1]])
 
     def extra_repr(self):
         return f"dim={self.dim}, max_len={self.max_len}, dropout={self.dropout.p}"

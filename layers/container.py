@@ -1,15 +1,17 @@
 """``Sequential`` (modules applied in order) and ``Flatten``."""
 import math
 
-from minigrad import Module
-from minigrad.validation import array_of, check_int
+import numpy as np
+
+from minigrad import Module, Tensor
+from minigrad.validation import check_int
 
 
 class Sequential(Module):
     """``Sequential(*modules)``: call each module on the previous one's output.
 
     Indexable (an int gives a module, a slice a new ``Sequential`` sharing the
-    modules), iterable and sized. The modules are stored as attributes named
+    modules; anything else is a TypeError), iterable and sized. The modules are stored as attributes named
     ``"0"``, ``"1"``, ... so parameter names (``0.weight``) match PyTorch's.
     """
 
@@ -22,7 +24,7 @@ class Sequential(Module):
     def append(self, module):
         """Add ``module`` at the end; returns self."""
         if not isinstance(module, Module):
-            raise TypeError(f"Sequential: expected a Module, got {type(module).__name__}")
+            raise TypeError(f"Sequential: module must be a Module, got {type(module).__name__}")
         setattr(self, str(self._size), module)
         self._size += 1
         return self
@@ -35,6 +37,7 @@ class Sequential(Module):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Sequential(*(self[i] for i in range(self._size)[index]))
+        index = check_int("Sequential", "index", index)
         if not -self._size <= index < self._size:
             raise IndexError(f"Sequential: index {index} out of range for {self._size} modules")
         return getattr(self, str(index % self._size))
@@ -59,7 +62,9 @@ class Flatten(Module):
         self.end_dim = check_int("Flatten", "end_dim", end_dim)
 
     def forward(self, x):
-        shape = array_of(x).shape
+        if not isinstance(x, (Tensor, np.ndarray)):  # anything else has no reshape
+            raise TypeError(f"Flatten: x must be a Tensor or an ndarray, got {type(x).__name__}")
+        shape = x.shape
         start, end = (self._axis(name, shape) for name in ("start_dim", "end_dim"))
         if start > end:
             raise ValueError(

@@ -355,9 +355,16 @@ def _transposed_options(func, stride, padding, output_padding, dilation, groups)
     return dict(options, output_padding=output_padding)
 
 
-def _check_operands(func, x, weight, bias, n_out, w_layout):
-    """x (N, C, H, W) and a 4-D weight of one float dtype; bias (n_out(weight),) or None."""
+def _check_operands(func, x, weight, bias, n_out, w_layout, module=False):
+    """x (N, C, H, W) and a 4-D weight of one float dtype; bias (n_out(weight),) or None.
+
+    A ``module``'s parameters are known to be valid: only x is checked, and
+    against the weight's dtype (the input is at fault, so the message names x).
+    """
     x = check_image(func, "x", x)
+    if module:
+        check_same_dtype(func, weight=weight, x=x)
+        return x, weight.data
     w = check_float_array(func, "weight", weight, ndim=4, layout=w_layout)
     b = None if bias is None else check_float_array(func, "bias", bias)
     check_same_dtype(func, x=x, weight=w, bias=b)
@@ -366,38 +373,41 @@ def _check_operands(func, x, weight, bias, n_out, w_layout):
     return x, w
 
 
-def _check_conv2d_inputs(func, x, weight, bias, stride, padding, dilation, groups):
-    """Raise unless x, weight and bias fit each other and the (checked) options."""
-    x, w = _check_operands(func, x, weight, bias, lambda w: w.shape[0], "(F, C // groups, KH, KW)")
+def _check_conv2d_inputs(func, x, weight, bias, padding, dilation, groups, module=False, **_):
+    """Raise unless x, weight and bias fit each other and the (checked) options.
+
+    ``**_`` takes the options this check does not need (the stride).
+    """
+    x, w = _check_operands(func, x, weight, bias, lambda w: w.shape[0], "(F, C // groups, KH, KW)", module)
     channels, n_filt = x.shape[1], w.shape[0]
     if channels % groups or n_filt % groups:
         raise ValueError(
-            f"{func}: groups={groups} must divide both x's channels ({channels}) and "
-            f"the number of filters ({n_filt})"
+            f"{func}: groups must divide both x's channels ({channels}) and the number of "
+            f"filters ({n_filt}), got {groups}"
         )
     if w.shape[1] * groups != channels:
         raise ValueError(
-            f"{func}: x has {channels} channels but weight {w.shape} with groups={groups} "
-            f"expects {w.shape[1] * groups}"
+            f"{func}: x must have {w.shape[1] * groups} channels for weight of shape {w.shape} "
+            f"with groups={groups}, got shape {x.shape}"
         )
     check_window_fits(func, x.shape, w.shape[2:], padding, dilation, what="(dilated) ")
 
 
 def _check_conv_transpose2d_inputs(func, x, weight, bias, stride, padding, output_padding,
-                                   dilation, groups):
+                                   dilation, groups, module=False):
     """Raise unless x, weight and bias fit each other and the (checked) options."""
     x, w = _check_operands(func, x, weight, bias, lambda w: w.shape[1] * groups,
-                           "(C_in, C_out // groups, KH, KW)")
+                           "(C_in, C_out // groups, KH, KW)", module)
     if w.shape[0] != x.shape[1]:
-        raise ValueError(f"{func}: x has {x.shape[1]} channels but weight {w.shape} expects "
-                         f"{w.shape[0]}")
+        raise ValueError(f"{func}: x must have {w.shape[0]} channels for weight of shape {w.shape}, "
+                         f"got shape {x.shape}")
     if x.shape[1] % groups:
-        raise ValueError(f"{func}: groups={groups} must divide x's channels ({x.shape[1]})")
+        raise ValueError(f"{func}: groups must divide x's channels ({x.shape[1]}), got {groups}")
     out_hw = _transposed_out_hw(x.shape, w.shape, stride, padding, output_padding, dilation)
     if min(out_hw) < 1:
         raise ValueError(
-            f"{func}: padding {padding} leaves no output for x shape {x.shape} and weight shape "
-            f"{w.shape} (output would be {out_hw[0]}x{out_hw[1]})"
+            f"{func}: padding must leave an output for x of shape {x.shape} and weight of shape "
+            f"{w.shape} (the output would be {out_hw[0]}x{out_hw[1]}), got {padding}"
         )
 
 
@@ -443,6 +453,7 @@ class _ConvNd(mg.Module):
                  groups, bias, rng, dtype, transposed=False, output_padding=0):
         super().__init__()
         func = type(self).__name__
+        dtype = check_float_dtype(func, "dtype", dtype)
         in_channels = check_int(func, "in_channels", in_channels, low=1)
         out_channels = check_int(func, "out_channels", out_channels, low=1)
         if transposed:
@@ -453,15 +464,14 @@ class _ConvNd(mg.Module):
         groups = self._options["groups"]
         if in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"{func}: groups={groups} must divide in_channels ({in_channels}) "
-                f"and out_channels ({out_channels})"
+                f"{func}: groups must divide in_channels ({in_channels}) and out_channels "
+                f"({out_channels}), got {groups}"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = check_pair(func, "kernel_size", kernel_size, 1)
         self.stride, self.padding = self._options["stride"], self._options["padding"]
         self.dilation = self._options["dilation"]
         rng = as_generator(func, "rng", rng)
-        dtype = check_float_dtype(func, "dtype", dtype)
         if transposed:  # weight (C_in, C_out // groups, KH, KW)
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -508,7 +518,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, x):
         """x : (N, in_channels, H, W) -> (N, out_channels, OH, OW)."""
-        _check_conv2d_inputs("Conv2d", x, self.weight, self.bias, **self._options)
+        _check_conv2d_inputs("Conv2d", x, self.weight, self.bias, module=True, **self._options)
         return Conv2dFunction.apply(x, self.weight, self.bias, **self._options)
 
 
@@ -541,7 +551,7 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, x):
         """x : (N, in_channels, H, W) -> (N, out_channels, OH, OW)."""
-        _check_conv_transpose2d_inputs("ConvTranspose2d", x, self.weight, self.bias,
+        _check_conv_transpose2d_inputs("ConvTranspose2d", x, self.weight, self.bias, module=True,
                                        **self._options)
         return ConvTranspose2dFunction.apply(x, self.weight, self.bias, **self._options)
 

@@ -56,7 +56,7 @@ def _check_padding_idx(func, padding_idx, num_embeddings):
 
 
 def _check_inputs(func, idx, weight):
-    """The index array after checking it holds integers that are rows of the 2-D float ``weight``."""
+    """The index and weight arrays after checking the indices are integer rows of the 2-D float ``weight``."""
     ia = check_int_array(func, "idx", idx)
     wa = check_float_array(func, "weight", weight, ndim=2, layout="(num_embeddings, dim)")
     if ia.size and (ia.min() < 0 or ia.max() >= wa.shape[0]):
@@ -64,7 +64,7 @@ def _check_inputs(func, idx, weight):
             f"{func}: idx must be in [0, {wa.shape[0]}) for weight of shape {wa.shape}, "
             f"got range [{ia.min()}, {ia.max()}]"
         )
-    return ia
+    return ia, wa
 
 
 def embedding(idx, weight, padding_idx=None):
@@ -72,8 +72,8 @@ def embedding(idx, weight, padding_idx=None):
 
     Like ``torch.nn.functional.embedding``: the ``padding_idx`` row gets no gradient.
     """
-    ia = _check_inputs("embedding", idx, weight)
-    padding_idx = _check_padding_idx("embedding", padding_idx, weight.shape[0])
+    ia, wa = _check_inputs("embedding", idx, weight)
+    padding_idx = _check_padding_idx("embedding", padding_idx, wa.shape[0])
     return EmbeddingFunction.apply(ia, weight, padding_idx=padding_idx)
 
 
@@ -87,10 +87,10 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, rng=None, dtype=np.float32):
         super().__init__()
         func = type(self).__name__
+        dtype = check_float_dtype(func, "dtype", dtype)
         self.num_embeddings = check_int(func, "num_embeddings", num_embeddings, low=1)
         self.embedding_dim = check_int(func, "embedding_dim", embedding_dim, low=1)
         self.padding_idx = _check_padding_idx(func, padding_idx, self.num_embeddings)
-        dtype = check_float_dtype(func, "dtype", dtype)
         weight = as_generator(func, "rng", rng).standard_normal((num_embeddings, embedding_dim))
         weight = weight.astype(dtype)
         if self.padding_idx is not None:
@@ -98,7 +98,7 @@ class Embedding(Module):
         self.weight = Parameter(weight)
 
     def forward(self, idx):
-        ia = _check_inputs(type(self).__name__, idx, self.weight)
+        ia, _ = _check_inputs(type(self).__name__, idx, self.weight)
         return EmbeddingFunction.apply(ia, self.weight, padding_idx=self.padding_idx)
 
     def extra_repr(self):

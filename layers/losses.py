@@ -15,6 +15,7 @@ logits are legitimate (masked classes).
 import numpy as np
 
 from minigrad import Function
+from minigrad.activations import sigmoid_forward
 from minigrad.validation import (
     array_of, check_choice, check_float_array, check_int, check_int_array, check_number,
     check_same_dtype,
@@ -164,8 +165,11 @@ def temporal_softmax_loss(x, target, mask):
         if a.shape != xa.shape[:2]:
             raise ValueError(f"{func}: {name} must have shape {xa.shape[:2]} for x of shape {xa.shape}, "
                              f"got {a.shape}")
+    if ma.dtype.kind not in "biuf":
+        raise TypeError(f"{func}: mask must be bool or numbers 0/1, got dtype {ma.dtype}")
     if ma.dtype != bool and not np.isin(ma, (0, 1)).all():
-        raise ValueError(f"{func}: mask must be boolean or 0/1")
+        bad = ma[~np.isin(ma, (0, 1))].flat[0].item()
+        raise ValueError(f"{func}: mask must hold only 0 and 1 (or bools), got {bad!r}")
     if ta.size and (ta.min() < 0 or ta.max() >= xa.shape[2]):
         raise ValueError(f"{func}: target labels must be in [0, {xa.shape[2]}), got range [{ta.min()}, {ta.max()}]")
     return TemporalSoftmaxLossFunction.apply(x, ta, ma)
@@ -235,8 +239,7 @@ def bce_with_logits_backward(dout, cache):
     """``(dx, dtarget)``: dx = (sigmoid(x) - z) * g, dtarget = -x * g."""
     x, z, reduction = cache
     g = _item_scale(np.asarray(dout, x.dtype), reduction, x.shape)
-    e = np.exp(-np.abs(x))  # sigmoid without overflow
-    sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    sig, _ = sigmoid_forward(x)  # the overflow-safe sigmoid
     return ((sig - z) * g).astype(x.dtype, copy=False), (-x * g).astype(x.dtype, copy=False)
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from minigrad import Function, Module, Parameter
 from minigrad.validation import (
-    check_bool, check_float_array, check_int, check_number, check_positive, check_same_dtype,
+    check_bool, check_float_array, check_float_dtype, check_int, check_number, check_positive,
+    check_same_dtype,
 )
 
 from ._kernels import norm as _kn
@@ -26,7 +27,7 @@ def layer_norm_forward(x, weight, bias, normalized_shape, eps=1e-5):
     Parameters
     ----------
     x : (..., *normalized_shape)
-    weight, bias : normalized_shape, or None (no affine)
+    weight, bias : normalized_shape, or None (each on its own: weight 1, bias 0)
     normalized_shape : tuple of int
     eps : float > 0
 
@@ -39,49 +40,62 @@ def layer_norm_forward(x, weight, bias, normalized_shape, eps=1e-5):
     x2 = np.ascontiguousarray(x).reshape(-1, d)
     w, b = _row_affine(weight, bias, (1, d), x.dtype)
     out, mean, inv_std = _kn.rows_forward(x2, eps, w, b)
-    w_shape = None if weight is None else weight.shape
-    return out.reshape(x.shape), (x2, mean, inv_std, w, x.shape, w_shape)
+    given = (weight is not None, bias is not None)
+    return out.reshape(x.shape), (x2, mean, inv_std, w, x.shape, tuple(normalized_shape), given)
 
 
 def layer_norm_backward(dout, cache):
-    """Gradients ``(dx, dweight, dbias)`` of ``layer_norm_forward`` (None without affine)."""
-    x2, mean, inv_std, w, shape, w_shape = cache
+    """Gradients ``(dx, dweight, dbias)`` of ``layer_norm_forward`` (None for an absent weight or bias)."""
+    x2, mean, inv_std, w, shape, normalized_shape, given = cache
     d2 = np.ascontiguousarray(dout, dtype=x2.dtype).reshape(x2.shape)
     dx, dw, db = _kn.rows_backward(d2, x2, mean, inv_std, w)
-    if w_shape is None:
-        return dx.reshape(shape), None, None
-    return dx.reshape(shape), dw.reshape(w_shape).astype(x2.dtype), db.reshape(w_shape).astype(x2.dtype)
+    dw, db = (g.reshape(normalized_shape).astype(x2.dtype) if has else None for g, has in zip((dw, db), given))
+    return dx.reshape(shape), dw, db
 
 
 def _row_affine(weight, bias, shape, dtype):
-    """Row-kernel weights of ``shape`` (G, D): the given ones reshaped, or ones/zeros."""
-    if weight is None:
-        return np.ones(shape, dtype), np.zeros(shape, dtype)
-    return (np.ascontiguousarray(weight, dtype=dtype).reshape(shape),
-            np.ascontiguousarray(bias, dtype=dtype).reshape(shape))
+    """Row-kernel weight and bias of ``shape`` (G, D): the given ones reshaped, else ones / zeros."""
+    w = np.ones(shape, dtype) if weight is None else np.ascontiguousarray(weight, dtype=dtype).reshape(shape)
+    b = np.zeros(shape, dtype) if bias is None else np.ascontiguousarray(bias, dtype=dtype).reshape(shape)
+    return w, b
 
 
 LayerNormFunction = Function.from_pair(layer_norm_forward, layer_norm_backward)
 
 
 def _as_shape(func, normalized_shape):
+    """``normalized_shape`` (an int or a non-empty tuple/list of ints >= 1) as a tuple."""
     if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape, bool):
         normalized_shape = (normalized_shape,)
-    if not isinstance(normalized_shape, (tuple, list)) or not normalized_shape:
-        raise TypeError(f"{func}: normalized_shape must be an int or a non-empty tuple of ints, "
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(f"{func}: normalized_shape must be an int or a tuple of ints, "
                         f"got {normalized_shape!r}")
+    if not normalized_shape:  # the right kind, an empty value
+        raise ValueError(f"{func}: normalized_shape must not be empty, got {normalized_shape!r}")
     return tuple(check_int(func, "normalized_shape", s, low=1) for s in normalized_shape)
 
 
-def _check_affine(func, x, weight, bias, shape):
-    """Check ``weight`` and ``bias`` (both ``shape``, or both None) against x."""
-    if (weight is None) != (bias is None):
-        raise ValueError(f"{func}: give both weight and bias or neither")
-    for name, value in (("weight", weight), ("bias", bias)):
+def _check_affine(func, xa, shape, **arrays):
+    """Check each given array (weight, bias, running statistics) against x.
+
+    Each is optional on its own (PyTorch's rule); a given one must be a float
+    array of ``shape`` with x's dtype.
+    """
+    for name, value in arrays.items():
         array = None if value is None else check_float_array(func, name, value)
         if array is not None and array.shape != shape:
-            raise ValueError(f"{func}: {name} must have shape {shape}, got {array.shape}")
-    check_same_dtype(func, x=x, weight=weight, bias=bias)
+            raise ValueError(f"{func}: {name} must have shape {shape} for x of shape {xa.shape}, "
+                             f"got {array.shape}")
+    check_same_dtype(func, x=xa, **arrays)
+
+
+def _check_channels(func, xa, num_channels=None):
+    """x's number of channels C after checking x is (N, C, *) (at least 2-D), with
+    C = ``num_channels`` when given."""
+    if xa.ndim < 2 or num_channels not in (None, xa.shape[1]):
+        with_c = "" if num_channels is None else f" with C={num_channels}"
+        raise ValueError(f"{func}: x must be at least 2-D (N, C, *){with_c}, got shape {xa.shape}")
+    return xa.shape[1]
 
 
 def _check_ends_with(func, xa, shape):
@@ -98,8 +112,8 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     x : Tensor (..., *normalized_shape), float32 or float64
     normalized_shape : int or tuple of int
         The trailing axes normalised together.
-    weight, bias : Tensor normalized_shape, or both None
-        Affine map after normalising; x's dtype.
+    weight, bias : Tensor normalized_shape, or None
+        Affine map after normalising (each optional, as in PyTorch); x's dtype.
     eps : float > 0
         Added to the variance.
     """
@@ -107,7 +121,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     xa = check_float_array(func, "x", x)
     shape = _as_shape(func, normalized_shape)
     _check_ends_with(func, xa, shape)
-    _check_affine(func, x, weight, bias, shape)
+    _check_affine(func, xa, shape, weight=weight, bias=bias)
     eps = check_positive(func, "eps", eps)
     return LayerNormFunction.apply(x, weight, bias, normalized_shape=shape, eps=eps)
 
@@ -123,6 +137,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=np.float32):
         super().__init__()
+        dtype = check_float_dtype("LayerNorm", "dtype", dtype)
         self.normalized_shape = _as_shape("LayerNorm", normalized_shape)
         self.eps = check_positive("LayerNorm", "eps", eps)
         self.elementwise_affine = check_bool("LayerNorm", "elementwise_affine", elementwise_affine)
@@ -194,7 +209,8 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
     g = np.ones(n_channels) if weight is None else weight.astype(np.float64)
     shift = np.zeros(n_channels) if bias is None else bias.astype(np.float64)
     out = _kn.channel_combine(x3, x3, mean, np.zeros(n_channels), g * inv_std, shift)
-    return out.reshape(x.shape), (x3, mean, inv_std, g, use_batch, x.shape, weight is not None)
+    given = (weight is not None, bias is not None)
+    return out.reshape(x.shape), (x3, mean, inv_std, g, use_batch, x.shape, given)
 
 
 def batch_norm_backward(dout, cache):
@@ -203,9 +219,9 @@ def batch_norm_backward(dout, cache):
     With batch statistics, x also moves the mean and variance, giving
     ``dx = weight * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat))``
     per channel; with running statistics only the first term remains.
-    dweight, dbias are None without affine.
+    dweight, dbias are None for an absent weight or bias.
     """
-    x3, mean, inv_std, g, use_batch, shape, affine = cache
+    x3, mean, inv_std, g, use_batch, shape, given = cache
     d3 = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)
     s_dy, s_dyx = _kn.channel_grad_sums(d3, x3, mean)
     k = g * inv_std
@@ -215,9 +231,8 @@ def batch_norm_backward(dout, cache):
     else:
         b = shift = np.zeros_like(k)
     dx = _kn.channel_combine(d3, x3, mean, k, b, shift).reshape(shape)
-    if not affine:
-        return dx, None, None
-    return dx, (s_dyx * inv_std).astype(x3.dtype), s_dy.astype(x3.dtype)
+    dweight = (s_dyx * inv_std).astype(x3.dtype) if given[0] else None
+    return dx, dweight, s_dy.astype(x3.dtype) if given[1] else None
 
 
 BatchNormFunction = Function.from_pair(batch_norm_forward, batch_norm_backward)
@@ -243,28 +258,28 @@ def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, t
     """
     func = "batch_norm"
     xa = check_float_array(func, "x", x)
-    if xa.ndim < 2:
-        raise ValueError(f"{func}: x must be at least 2-D (N, C, *), got shape {xa.shape}")
-    n_channels = xa.shape[1]
-    for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                        ("running_var", running_var)):
-        array = None if value is None else check_float_array(func, name, value)
-        if array is not None and array.shape != (n_channels,):
-            raise ValueError(
-                f"{func}: {name} must have shape ({n_channels},) for x of shape {xa.shape}, got {array.shape}"
-            )
-    check_same_dtype(func, x=xa, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{func}: give both running_mean and running_var or neither")
-    if running_mean is not None and not (isinstance(running_mean, np.ndarray)
-                                         and isinstance(running_var, np.ndarray)):
-        raise TypeError(f"{func}: running_mean and running_var must be ndarrays (updated in place)")
+    _check_channels(func, xa)
+    _check_running_stats(func, running_mean, running_var)
+    _check_affine(func, xa, (xa.shape[1],), weight=weight, bias=bias, running_mean=running_mean,
+                  running_var=running_var)
     training = check_bool(func, "training", training)
     momentum = check_number(func, "momentum", momentum, low=0, high=1)
     eps = check_positive(func, "eps", eps)
     _check_batch_size(func, xa, training)
     return BatchNormFunction.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
                                    training=training, momentum=momentum, eps=eps)
+
+
+def _check_running_stats(func, running_mean, running_var):
+    """Both ndarrays (they are updated in place) or both None."""
+    stats = {"running_mean": running_mean, "running_var": running_var}
+    for name, value in stats.items():
+        if value is not None and not isinstance(value, np.ndarray):
+            raise TypeError(f"{func}: {name} must be an ndarray (updated in place) or None, "
+                            f"got {type(value).__name__}")
+    if (running_mean is None) != (running_var is None):
+        given, missing = stats if running_var is None else reversed(list(stats))
+        raise ValueError(f"{func}: {missing} must be an ndarray when {given} is given, got None")
 
 
 def _check_batch_size(func, xa, training):
@@ -285,6 +300,7 @@ class _BatchNorm(Module):
                  track_running_stats=True, dtype=np.float32):
         super().__init__()
         name = type(self).__name__
+        dtype = check_float_dtype(name, "dtype", dtype)
         self.num_features = check_int(name, "num_features", num_features, low=1)
         self.eps = check_positive(name, "eps", eps)
         self.momentum = None if momentum is None else check_number(name, "momentum", momentum, low=0, high=1)
@@ -374,33 +390,35 @@ def group_norm_forward(x, weight, bias, num_groups, eps=1e-5):
     rows = np.ascontiguousarray(x).reshape(n * num_groups, c // num_groups * spatial)
     # Row (sample, group) g uses each of its channels' weight over its spatial columns.
     expand = lambda v: np.repeat(v.reshape(num_groups, c // num_groups), spatial, axis=1)  # noqa: E731
-    if weight is None:
-        w, b = _row_affine(None, None, (num_groups, rows.shape[1]), x.dtype)
-    else:
-        w, b = expand(weight.astype(x.dtype)), expand(bias.astype(x.dtype))
+    w, b = _row_affine(None, None, (num_groups, rows.shape[1]), x.dtype)
+    if weight is not None:
+        w = expand(weight.astype(x.dtype))
+    if bias is not None:
+        b = expand(bias.astype(x.dtype))
     out, mean, inv_std = _kn.rows_forward(rows, eps, w, b)
-    return out.reshape(x.shape), (rows, mean, inv_std, w, x.shape, weight is not None)
+    return out.reshape(x.shape), (rows, mean, inv_std, w, x.shape, (weight is not None, bias is not None))
 
 
 def group_norm_backward(dout, cache):
-    """Gradients ``(dx, dweight, dbias)`` of ``group_norm_forward`` (None without affine)."""
-    rows, mean, inv_std, w, shape, affine = cache
+    """Gradients ``(dx, dweight, dbias)`` of ``group_norm_forward`` (None for an absent weight or bias)."""
+    rows, mean, inv_std, w, shape, given = cache
     d2 = np.ascontiguousarray(dout, dtype=rows.dtype).reshape(rows.shape)
     dx, dw, db = _kn.rows_backward(d2, rows, mean, inv_std, w)
-    if not affine:
-        return dx.reshape(shape), None, None
     # Sum each channel's spatial columns of the (G, C/G * L) weight gradients.
     per_channel = lambda g: g.reshape(shape[1], -1).sum(axis=1).astype(rows.dtype)  # noqa: E731
-    return dx.reshape(shape), per_channel(dw), per_channel(db)
+    dw, db = (per_channel(g) if has else None for g, has in zip((dw, db), given))
+    return dx.reshape(shape), dw, db
 
 
 GroupNormFunction = Function.from_pair(group_norm_forward, group_norm_backward)
 
 
 def _check_groups(func, num_groups, num_channels):
+    """``num_groups`` as an int >= 1 dividing ``num_channels``."""
     num_groups = check_int(func, "num_groups", num_groups, low=1)
     if num_channels % num_groups:
-        raise ValueError(f"{func}: num_channels={num_channels} must be divisible by num_groups={num_groups}")
+        raise ValueError(f"{func}: num_groups must divide the number of channels C={num_channels}, "
+                         f"got {num_groups}")
     return num_groups
 
 
@@ -411,19 +429,13 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     ----------
     x : Tensor (N, C, *), float32 or float64
     num_groups : int >= 1 dividing C
-    weight, bias : Tensor (C,) or both None; x's dtype
+    weight, bias : Tensor (C,) or None (each optional, as in PyTorch); x's dtype
     eps : float > 0
     """
     func = "group_norm"
     xa = check_float_array(func, "x", x)
-    if xa.ndim < 2:
-        raise ValueError(f"{func}: x must be at least 2-D (N, C, *), got shape {xa.shape}")
-    num_groups = check_int(func, "num_groups", num_groups, low=1)
-    if xa.shape[1] % num_groups:
-        raise ValueError(
-            f"{func}: C={xa.shape[1]} (x of shape {xa.shape}) must be divisible by num_groups={num_groups}"
-        )
-    _check_affine(func, x, weight, bias, (xa.shape[1],))
+    num_groups = _check_groups(func, num_groups, _check_channels(func, xa))
+    _check_affine(func, xa, (xa.shape[1],), weight=weight, bias=bias)
     eps = check_positive(func, "eps", eps)
     return GroupNormFunction.apply(x, weight, bias, num_groups=num_groups, eps=eps)
 
@@ -436,6 +448,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float32):
         super().__init__()
+        dtype = check_float_dtype("GroupNorm", "dtype", dtype)
         self.num_channels = check_int("GroupNorm", "num_channels", num_channels, low=1)
         self.num_groups = _check_groups("GroupNorm", num_groups, self.num_channels)
         self.eps = check_positive("GroupNorm", "eps", eps)
@@ -448,10 +461,7 @@ class GroupNorm(Module):
 
     def forward(self, x):
         xa = check_float_array("GroupNorm", "x", x)
-        if xa.ndim < 2 or xa.shape[1] != self.num_channels:
-            raise ValueError(
-                f"GroupNorm: x must be (N, C, *) with C={self.num_channels}, got shape {xa.shape}"
-            )
+        _check_channels("GroupNorm", xa, self.num_channels)
         check_same_dtype("GroupNorm", weight=self.weight, x=xa)
         return GroupNormFunction.apply(x, self.weight, self.bias, num_groups=self.num_groups, eps=self.eps)
 

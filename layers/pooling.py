@@ -124,8 +124,11 @@ def _pool_options(func, kernel_size, stride, padding):
     return dict(kernel_size=kernel, stride=stride, padding=padding)
 
 
-def _check_input(func, x, kernel_size, stride, padding):
-    """Raise unless ``x`` is a float (N, C, H, W) array the (checked) window fits in."""
+def _check_input(func, x, kernel_size, padding, **_):
+    """Raise unless ``x`` is a float (N, C, H, W) array the (checked) window fits in.
+
+    ``**_`` takes the options the check does not need (the stride).
+    """
     check_window_fits(func, check_image(func, "x", x).shape, kernel_size, padding)
 
 

@@ -27,11 +27,13 @@ import numpy as np
 import minigrad as mg
 from minigrad import Function, Module, Parameter
 
-from minigrad.validation import as_generator, check_bool, check_float_array, check_int, check_same_dtype
+from minigrad.validation import (
+    as_generator, check_bool, check_float_array, check_float_dtype, check_int, check_same_dtype,
+)
 
 from ._kernels import recurrent as kernels
 from ._workspace import workspace
-from .affine import Linear, affine_backward, affine_forward, linear
+from .affine import AffineFunction, Linear, _check_inputs, _check_module_input, affine_backward, affine_forward
 
 # --------------------------------------------------------------- shared parts
 # The largest temporaries, all (T, N, G*H), come from the per-thread
@@ -448,8 +450,8 @@ def gru(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 
 def temporal_affine(x, weight, bias=None):
     """Affine map of every time step of a Tensor ``x (N, T, D)`` -> ``(N, T, M)``; ``weight (M, D)``."""
-    check_float_array("temporal_affine", "x", x, ndim=3, layout="(N, T, D)")
-    return linear(x, weight, bias)
+    _check_inputs("temporal_affine", x, weight, bias, ndim=3, layout="(N, T, D)")
+    return AffineFunction.apply(x, weight, bias)
 
 
 # ------------------------------------------------------------------ Modules
@@ -469,6 +471,7 @@ class _Recurrent(Module):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, rng=None, dtype=np.float32):
         super().__init__()
         name = type(self).__name__
+        dtype = check_float_dtype(name, "dtype", dtype)
         self.input_size = check_int(name, "input_size", input_size, low=1)
         self.hidden_size = check_int(name, "hidden_size", hidden_size, low=1)
         self.num_layers = check_int(name, "num_layers", num_layers, low=1)
@@ -589,7 +592,10 @@ class LSTM(_Recurrent):
             h0 = c0 = None
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise ValueError("LSTM: hx must be a pair (h0, c0) or None")
+                got = type(hx).__name__
+                if isinstance(hx, (tuple, list)):
+                    got += f" of length {len(hx)}"
+                raise TypeError(f"LSTM: hx must be a pair (h0, c0) or None, got {got}")
             h0, c0 = hx
         out, (h_n, c_n) = self._run_layers(x, {"h0": h0, "c0": c0})
         return out, (h_n, c_n)
@@ -603,4 +609,6 @@ class TemporalAffine(Linear):
     """
 
     def forward(self, x):
-        return temporal_affine(x, self.weight, self.bias)
+        """x : (N, T, D) -> (N, T, M)."""
+        _check_module_input(self, x, ndim=3, layout="(N, T, D)")
+        return AffineFunction.apply(x, self.weight, self.bias)

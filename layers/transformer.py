@@ -9,7 +9,9 @@ pre-norm (``norm_first=True``).
 import numpy as np
 
 from minigrad import Module
-from minigrad.validation import as_generator, check_bool, check_choice, check_int, check_number, check_positive
+from minigrad.validation import (
+    as_generator, check_bool, check_choice, check_float_dtype, check_int, check_number, check_positive,
+)
 from .activations import gelu, relu
 from .affine import Linear
 from .attention import MultiheadAttention
@@ -25,9 +27,14 @@ class _TransformerLayer(Module):
     def __init__(self, name, n_norms, d_model, nhead, dim_feedforward, dropout, activation,
                  layer_norm_eps, norm_first, bias, rng, dtype):
         super().__init__()
-        # Checked here too, so that a message names this layer's own arguments.
+        # Every argument the sub-modules would check is checked here first, so
+        # that a message names this layer and its own arguments (d_model, not embed_dim).
+        dtype = check_float_dtype(name, "dtype", dtype)
         for arg, value in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
             check_int(name, arg, value, low=1)
+        if d_model % nhead:
+            raise ValueError(f"{name}: nhead must divide d_model={d_model}, got {nhead}")
+        bias = check_bool(name, "bias", bias)
         check_number(name, "dropout", dropout, low=0, high=1, high_open=True)
         check_positive(name, "layer_norm_eps", layer_norm_eps)
         self.activation_name = check_choice(name, "activation", activation, tuple(_ACTIVATIONS))

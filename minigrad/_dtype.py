@@ -2,6 +2,7 @@
 import numpy as np
 
 _default_dtype = np.dtype(np.float32)
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def set_default_dtype(dtype) -> None:
@@ -11,10 +12,7 @@ def set_default_dtype(dtype) -> None:
     ``1.5`` or ``[1, 2, 3]`` becomes.
     """
     global _default_dtype
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise TypeError(f"set_default_dtype: dtype must be float32 or float64, got {dtype}")
-    _default_dtype = dtype
+    _default_dtype = check_float_dtype("set_default_dtype", "dtype", dtype)
 
 
 def get_default_dtype() -> np.dtype:
@@ -36,3 +34,18 @@ def as_array(data, dtype=None) -> np.ndarray:
     if array.dtype.kind in "iuf":
         return array.astype(_default_dtype)
     return array
+
+
+def check_float_dtype(func, name, value):
+    """Return ``value`` as a NumPy dtype after checking it is float32 or float64
+    (for a ``dtype=`` argument, e.g. of a Module's parameters). Part of
+    ``minigrad.validation``; it lives here because ``set_default_dtype`` needs it."""
+    try:
+        dtype = np.dtype(value) if value is not None else None
+    except TypeError:
+        dtype = None
+    if dtype is None:
+        raise TypeError(f"{func}: {name} must be float32 or float64, got {value!r}")
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{func}: {name} must be float32 or float64, got {dtype}")
+    return dtype

@@ -14,7 +14,7 @@ import numpy as np
 
 from .function import Function
 from .ops import normalize_axes
-from .validation import check_float_array
+from .validation import check_float_array, check_int
 
 
 # ------------------------------------------------------------------ ReLU
@@ -129,12 +129,12 @@ def tanh(x):
 def softmax(x, axis=-1):
     """Numerically stable softmax of a float Tensor along ``axis``."""
     array = check_float_array("softmax", "x", x)
-    (axis,) = normalize_axes("softmax", axis, array.ndim)
+    (axis,) = normalize_axes("softmax", check_int("softmax", "axis", axis), array.ndim)
     return Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
     """Numerically stable log-softmax of a float Tensor along ``axis``."""
     array = check_float_array("log_softmax", "x", x)
-    (axis,) = normalize_axes("log_softmax", axis, array.ndim)
+    (axis,) = normalize_axes("log_softmax", check_int("log_softmax", "axis", axis), array.ndim)
     return LogSoftmax.apply(x, axis=axis)

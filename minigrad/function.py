@@ -134,6 +134,9 @@ class Function:
             else:
                 grads = backward(dout, ctx.cache)
             grads = grads if isinstance(grads, tuple) else (grads,)
+            if len(grads) != len(ctx.needs_grad):
+                raise RuntimeError(f"{backward.__name__} returned {len(grads)} gradients for "
+                                   f"{len(ctx.needs_grad)} inputs of {forward.__name__}")
             return tuple(g if need else None for g, need in zip(grads, ctx.needs_grad))
 
         name = name or forward.__name__.removesuffix("_forward")

@@ -11,6 +11,7 @@ import numpy as np
 from ._dtype import get_default_dtype
 from .function import Function
 from .tensor import Tensor
+from .validation import check_int
 
 # ----------------------------------------------------------------- helpers
 
@@ -52,13 +53,14 @@ def normalize_axes(op, axis, ndim):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
+        a = check_int(op, "axis", a)
         if not -ndim <= a < ndim:
             raise ValueError(
-                f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions"
+                f"{op}: axis must be in [{-ndim}, {ndim - 1}] for a tensor of {ndim} dimensions, got {a}"
             )
-        normalized.append(int(a) % ndim)
+        normalized.append(a % ndim)
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"{op}: repeated axis in {axis}")
+        raise ValueError(f"{op}: axis must not repeat an axis, got {axis}")
     return tuple(sorted(normalized))
 
 

@@ -164,8 +164,8 @@ class Tensor:
         _run_backward(self, grad)
 
     # The operators (``+ - * / ** @``, indexing) and the method forms of the
-    # ops (``x.sum()``, ``x.relu()``) are installed by ``minigrad.ops``, which
-    # defines them: this module must not import ops (ops imports Tensor).
+    # ops (``x.sum()``, ``x.relu()``) are installed by ``minigrad._methods``:
+    # this module must not import the ops, which import Tensor.
 
     # Comparisons return boolean tensors and never carry gradients.
     def __lt__(self, other):

@@ -12,10 +12,14 @@ right kind with a wrong shape or value. Public functions validate once, at
 their entry; the functions they call internally trust their arguments.
 """
 import numbers
+import os
+import tempfile
 
 import numpy as np
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from ._dtype import FLOAT_DTYPES, as_array, check_float_dtype  # noqa: F401  (one of the checks; lives there)
+from .tensor import Tensor
+
 
 
 # ------------------------------------------------------------------ scalars
@@ -91,9 +95,9 @@ def describe_range(low=None, high=None, low_open=False, high_open=False):
 
 # ------------------------------------------------------------------- arrays
 def array_of(value):
-    """The ndarray behind a Tensor (anything with an ndarray ``.data``), or ``value`` as an ndarray."""
-    data = getattr(value, "data", None)
-    return data if isinstance(data, np.ndarray) else np.asarray(value)
+    """The ndarray a Tensor of ``value`` holds: a Tensor's own, an ndarray itself, and Python
+    scalars and lists converted by minigrad's rule (numbers become the default float dtype)."""
+    return value.data if isinstance(value, Tensor) else as_array(value)
 
 
 def check_float_array(func, name, value, ndim=None, layout=""):
@@ -118,23 +122,12 @@ def check_float_array(func, name, value, ndim=None, layout=""):
     return array
 
 
-def check_float_dtype(func, name, value):
-    """Return ``value`` as a NumPy dtype after checking it is float32 or float64
-    (for a ``dtype=`` argument, e.g. of a Module's parameters)."""
-    try:
-        dtype = np.dtype(value) if value is not None else None
-    except TypeError:
-        dtype = None
-    if dtype is None:
-        raise TypeError(f"{func}: {name} must be float32 or float64, got {value!r}")
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{func}: {name} must be float32 or float64, got {dtype}")
-    return dtype
-
-
 def check_int_array(func, name, value, ndim=None, layout=""):
-    """Return ``value``'s array after checking it holds integers (any width)."""
-    array = array_of(value)
+    """Return ``value``'s array after checking it holds integers (any width).
+
+    Python lists of ints stay integers here (labels, indices), unlike in ``array_of``.
+    """
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{func}: {name} must hold integers, got dtype {array.dtype}")
     if ndim is not None:
@@ -190,3 +183,34 @@ def as_generator(func, name, value):
         return np.random.default_rng(check_int(func, name, value, low=0))
     raise TypeError(f"{func}: {name} must be a numpy Generator, an int seed or None, "
                     f"got {type(value).__name__}")
+
+
+# --------------------------------------------------------- sequences, paths
+def check_int_sequence(func, name, value, low=None):
+    """Return ``value`` as a tuple of ints, each ``>= low`` (entries named ``name[i]``).
+
+    A string is not a sequence of integers here (``"256"`` would iterate as digits).
+    """
+    if isinstance(value, (str, bytes)) or not np.iterable(value):
+        raise TypeError(f"{func}: {name} must be a sequence of integers, got {value!r}")
+    return tuple(check_int(func, f"{name}[{i}]", v, low=low) for i, v in enumerate(value))
+
+
+def check_writable_dir(func, name, path):
+    """Create the directory ``path`` if needed and write a scratch file there; return it as a str.
+
+    Probing with a real (immediately deleted) file catches what a permission
+    test misses: a path below a file, a read-only mount, a full disk. Call it
+    before any work, so a bad folder fails at once rather than after an epoch.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{func}: {name} must be a path, got {type(path).__name__}")
+    path = os.fspath(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{func}: {name} must be a directory where files can be written, "
+                         f"got {path!r} ({exc.strerror or exc})") from None
+    return path

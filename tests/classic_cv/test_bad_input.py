@@ -268,9 +268,12 @@ def test_bad_flags_are_refused(func, name, call, bad):
 
 
 def test_generators():
+    pts = IMG[:, :2]
     for bad in (-1, 1.5, "seed", object()):
         _refused("probabilistic_hough_line", "rng", cv.probabilistic_hough_line, EDGES, rng=bad)
-        _refused("ransac", "seed", cv.ransac, IMG[:, :2], cv.LineModel, 1.0, seed=bad)
+        _refused("ransac", "rng", cv.ransac, pts, cv.LineModel, 1.0, rng=bad)
+        _refused("find_homography", "rng", cv.find_homography, pts, pts, rng=bad)
+        _refused("find_fundamental", "rng", cv.find_fundamental, pts, pts, rng=bad)
     a = cv.probabilistic_hough_line(EDGES, threshold=2, line_length=3, rng=np.random.default_rng(4))
     np.testing.assert_array_equal(a, cv.probabilistic_hough_line(EDGES, threshold=2, line_length=3, rng=4))
 
@@ -301,8 +304,9 @@ def bad_points(draw):
 @settings(max_examples=10)
 @given(bad=bad_points())
 def test_bad_points_are_refused(func, name, call, bad):
-    if func.startswith("draw") and isinstance(bad, np.ndarray) and bad.shape == (0, 2):
-        call(bad)  # nothing to draw is fine
+    if func in ("draw_points", "draw_circles", "apply_homography") and isinstance(bad, np.ndarray) \
+            and bad.shape == (0, 2):
+        call(bad)  # nothing to draw or map is fine
         return
     with pytest.raises((TypeError, ValueError)) as info:
         call(bad)
@@ -326,6 +330,56 @@ def test_ransac_refuses_objects_that_are_not_models():
     for data in (object(), None, (), [pts, pts[:3]], np.zeros((0, 2))):
         with pytest.raises((TypeError, ValueError), match="^ransac: data"):
             cv.ransac(data, cv.LineModel, 1.0)
+
+
+BUILT_IN_MODELS = [cv.LineModel, cv.AffineModel, cv.HomographyModel, cv.FundamentalModel]
+
+
+@st.composite
+def data_layouts(draw):
+    """A built-in model and a tuple of 1 to 3 arrays (1-D to 3-D, N rows each) for it."""
+    model = draw(st.sampled_from(BUILT_IN_MODELS))
+    n = draw(st.integers(10, 20))
+    shapes = draw(st.lists(st.tuples(st.just(n)) | st.tuples(st.just(n), st.integers(1, 4))
+                           | st.tuples(st.just(n), st.integers(1, 3), st.integers(1, 3)), min_size=1, max_size=3))
+    return model, shapes
+
+
+@settings(max_examples=40)
+@given(layout=data_layouts(), as_tuple=st.booleans())
+def test_built_in_models_refuse_a_wrong_data_layout(layout, as_tuple):
+    """The wrong number of arrays or of columns is a ValueError naming data, the expected
+    and the given shapes, never an IndexError or a Numba typing error from inside a fit."""
+    model, shapes = layout
+    if [s[1:] for s in shapes] == [(2,)] * len(model.data_shapes):
+        return  # the right layout
+    arrays = [np.random.default_rng(1).random(s) for s in shapes]
+    data = tuple(arrays) if as_tuple or len(arrays) > 1 else arrays[0]
+    with pytest.raises(ValueError) as info:
+        cv.ransac(data, model, 1.0)
+    message = str(info.value)
+    assert re.match(r"ransac: data(\[\d\])? must ", message), message
+    assert "(N, 2)" in message and model.__name__ in message, message
+    assert any(str(tuple(s)) in message for s in shapes), message
+
+
+def test_model_data_shapes_name_the_array_and_its_shape():
+    pts = IMG[:, :2]
+    with pytest.raises(ValueError, match=r"^ransac: data must be 2 arrays \(N, 2\) and \(N, 2\) for "
+                                         r"HomographyModel, got 1 of shape \(16, 2\)$"):
+        cv.ransac(pts, cv.HomographyModel, 3)
+    with pytest.raises(ValueError, match=r"^ransac: data\[1\] must have shape \(N, 2\) for AffineModel, "
+                                         r"got \(16, 3\)$"):
+        cv.ransac((pts, IMG[:, :3]), cv.AffineModel, 3)
+    with pytest.raises(ValueError, match=r"^ransac: data must have shape \(N, 2\) for LineModel, got \(16,\)$"):
+        cv.ransac(IMG[:, 0], cv.LineModel, 1.0)
+
+    class Anything:  # a model without data_shapes takes any layout
+        min_samples = 1
+        fit = staticmethod(lambda x: x.mean(axis=0))
+        residuals = staticmethod(lambda params, x: np.abs(x - params).sum(axis=(1, 2)))
+
+    assert cv.ransac(np.zeros((5, 2, 2)), Anything, 1.0).inliers.all()
 
 
 @pytest.mark.parametrize("func, name, call", [
@@ -374,6 +428,39 @@ def test_values_and_combinations():
     _refused("read_image", "path", cv.read_image, None)
 
 
+@pytest.mark.parametrize("exc, func, name, call", [
+    # The wrong kind of object is a TypeError, a wrong value of the right kind a ValueError.
+    (TypeError, "warp_affine", "output_shape", lambda: cv.warp_affine(IMG, np.eye(2, 3), output_shape=5)),
+    (TypeError, "warp_perspective", "output_shape", lambda: cv.warp_perspective(IMG, np.eye(3), output_shape="4x4")),
+    (ValueError, "warp_affine", "output_shape", lambda: cv.warp_affine(IMG, np.eye(2, 3), output_shape=(4, 4, 4))),
+    (ValueError, "warp_affine", "output_shape", lambda: cv.warp_affine(IMG, np.eye(2, 3),
+                                                                        output_shape=np.ones((2, 2), int))),
+    (TypeError, "resize", "output_shape", lambda: cv.resize(IMG, None)),
+    (TypeError, "resize", "output_shape", lambda: cv.resize(IMG, 5)),
+    (ValueError, "resize", "output_shape", lambda: cv.resize(IMG, (5,))),
+    (TypeError, "line_segments", "shape", lambda: io.line_segments([0.0], [1.0], None)),
+    (TypeError, "line_segments", "shape", lambda: io.line_segments([0.0], [1.0], 4)),
+    (ValueError, "line_segments", "shape", lambda: io.line_segments([0.0], [1.0], (4,))),
+    (ValueError, "draw_points", "color", lambda: io.draw_points(IMG, [[1, 1]], color=(255, 0))),
+    (ValueError, "draw_segments", "color", lambda: io.draw_segments(IMG, [[[0, 0], [3, 3]]], color=[1, 2, 3, 4])),
+    (TypeError, "draw_points", "color", lambda: io.draw_points(IMG, [[1, 1]], color=None)),
+    (TypeError, "overlay_mask", "mask", lambda: io.overlay_mask(IMG, None)),
+    (TypeError, "remove_object", "mask", lambda: cv.remove_object(IMG, None)),
+])
+def test_error_class_follows_the_kind_of_mistake(exc, func, name, call):
+    with pytest.raises(exc) as info:
+        call()
+    assert type(info.value) is exc  # not merely a subclass match
+    assert str(info.value).startswith(f"{func}: {name} must be "), str(info.value)
+
+
+def test_output_shape_takes_tuples_lists_and_1d_arrays():
+    for shape in ((5, 7), [5, 7], np.array([5, 7])):
+        assert cv.resize(IMG, shape).shape == (5, 7)
+        assert cv.warp_affine(IMG, np.eye(2, 3), output_shape=shape).shape == (5, 7)
+    assert len(io.line_segments([0.0], [1.0], np.array([4, 4]))) == 1
+
+
 def test_huge_circles_vote_nowhere_without_listing_their_perimeter():
     acc = cv.hough_circle(EDGES, [2.0, 1e12])
     np.testing.assert_array_equal(acc[0], cv.hough_circle(EDGES, [2.0])[0])
@@ -405,7 +492,7 @@ def _astronaut_halves():
 def test_each_array_is_scanned_once(monkeypatch, call, scans):
     """Internal calls (SIFT's blurs, stitching's SIFT and RANSAC, the pyramids'
     blurs) take the private paths: the NaN/inf scan runs once per argument."""
-    from classic_cv import _validate, matching
+    from classic_cv import _validate
 
     count = []
     scan = _validate.check_finite
@@ -415,6 +502,5 @@ def test_each_array_is_scanned_once(monkeypatch, call, scans):
         return scan(func, name, value)
 
     monkeypatch.setattr(_validate, "check_finite", counting)
-    monkeypatch.setattr(matching, "check_finite", counting)
     call()
     assert len(count) == scans, count

@@ -86,10 +86,15 @@ def _fails_with(argv, option, capsys):
 
 
 @pytest.mark.parametrize("args, option", [
-    (["canny", "--sigma", "-1"], "argument --sigma: must be >= 0"),
-    (["canny", "--sigma", "nan"], "argument --sigma: must be >= 0, got nan"),
+    (["canny", "--sigma", "-1"], "argument --sigma: must be in [0, 100000], got -1.0"),
+    (["canny", "--sigma", "nan"], "argument --sigma: must be in [0, 100000], got nan"),
     (["canny", "--low", "inf"], "argument --low"),
-    (["canny", "--quantiles", "--high", "1.5"], "argument --high: must be <= 1"),
+    (["canny", "--quantiles", "--high", "1.5"], "argument --high: must be in [0, 1], got 1.5"),
+    (["canny", "--sigma", "1e9"], "argument --sigma: must be in [0, 100000], got 1000000000.0"),
+    (["canny", "--low", "-1"], "argument --low: must be >= 0, got -1.0"),
+    (["canny", "--high", "0.05"], "argument --low: must be <= --high, got 0.1 > 0.05"),  # the library's default low
+    (["harris", "--sigma", "2e5"], "argument --sigma: must be in [0, 100000]"),
+    (["hough", "--sigma", "1e300"], "argument --sigma: must be in [0, 100000]"),
     (["harris", "--k", "0.5"], "argument --k"),
     (["harris", "--min-distance", "0"], "argument --min-distance: must be an integer >= 1"),
     (["harris", "--min-distance", "2.5"], "argument --min-distance: must be an integer"),
@@ -119,8 +124,25 @@ def test_bad_files_name_the_argument(small_png, tmp_path, capsys):
     _fails_with(["canny", str(small_png), str(tmp_path / "o.xyz")], "argument output: must end in an image", capsys)
     _fails_with(["canny", str(small_png), str(tmp_path / "no" / "o.png")], "argument output: folder", capsys)
     # An image the algorithm cannot use: one line from the library, naming the image.
-    _fails_with(["sift", str(small_png), out], "sift: image must be at least 8x8", capsys)
+    _fails_with(["sift", str(small_png), out], "argument input: must be at least 8x8", capsys)
+    big_png = tmp_path / "big.png"
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(big_png)
+    _fails_with(["sift", str(big_png), str(small_png), out], "argument input2: must be at least 8x8", capsys)
+    _fails_with(["stitch", str(big_png), str(small_png), out], "argument input2: must be at least 8x8", capsys)
     assert not (tmp_path / "o.png").exists()
+
+
+def test_library_messages_name_the_options():
+    from classic_cv.__main__ import _name_options
+
+    options = {"low_threshold": "--low", "high_threshold": "--high", "img1": "input", "img2": "input2"}
+    assert _name_options("canny: low_threshold must be <= high_threshold, got 0.5 > 0.1", options) == \
+        "argument --low: must be <= --high, got 0.5 > 0.1"
+    assert _name_options("stitch: img1 and img2 must overlap, got 3 matches", options) == \
+        "argument input: input and input2 must overlap, got 3 matches"
+    # An argument the command does not expose keeps the library's message.
+    assert _name_options("canny: mask must be a numpy array, got list", options) == \
+        "canny: mask must be a numpy array, got list"
 
 
 def test_module_entry_point(camera_png, tmp_path):

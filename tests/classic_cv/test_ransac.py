@@ -62,7 +62,7 @@ def symmetric_epipolar_error(F, x1, x2):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_homography_matches_opencv(cv2, seed):
     src, dst, truth, inl = homography_data(seed)
-    ours = find_homography(src, dst, threshold=4.0, seed=seed)
+    ours = find_homography(src, dst, threshold=4.0, rng=seed)
     H_cv, _ = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
     recall = (ours.inliers & inl).sum() / inl.sum()
     assert recall >= 0.99, recall
@@ -75,7 +75,7 @@ def test_homography_matches_opencv(cv2, seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_fundamental_matches_opencv(cv2, seed):
     x1, x2, t1, t2, inl = stereo_data(seed)
-    ours = find_fundamental(x1, x2, threshold=3.0, seed=seed)
+    ours = find_fundamental(x1, x2, threshold=3.0, rng=seed)
     F_cv, _ = cv2.findFundamentalMat(x1, x2, cv2.FM_RANSAC, 3.0, 0.99)
     assert (ours.inliers & inl).sum() / inl.sum() >= 0.99
     assert abs(np.linalg.det(ours.params)) < 1e-10
@@ -141,9 +141,20 @@ def test_adaptive_trials_stop_early_on_clean_data():
 
 def test_seeded_and_reproducible():
     src, dst, _, _ = homography_data(7)
-    a = find_homography(src, dst, seed=3)
-    b = find_homography(src, dst, seed=3)
+    a = find_homography(src, dst, rng=3)
+    b = find_homography(src, dst, rng=3)
     assert a.n_trials == b.n_trials and np.array_equal(a.params, b.params)
+    c = find_homography(src, dst, rng=np.random.default_rng(3))  # a Generator seeded alike draws alike
+    assert c.n_trials == a.n_trials and np.array_equal(c.params, a.params)
+    d, e = find_homography(src, dst), find_homography(src, dst)  # the default is a fixed seed
+    assert d.n_trials == e.n_trials and np.array_equal(d.params, e.params)
+
+
+def test_apply_homography_maps_zero_points():
+    out = apply_homography(H_TRUE, np.zeros((0, 2)))
+    assert out.shape == (0, 2) and out.dtype == np.float64
+    with pytest.raises(ValueError, match=r"apply_homography: points must be \(N, 2\)"):
+        apply_homography(H_TRUE, np.zeros((0, 3)))
 
 
 def test_bad_input():
@@ -178,14 +189,14 @@ class _PythonFundamental(FundamentalModel):
 
 def test_numba_trial_loop_equals_python_loop():
     src, dst, _, _ = homography_data(11, n=300)
-    fast = ransac((src, dst), HomographyModel, 4.0, seed=5)
-    slow = ransac((src, dst), _PythonHomography, 4.0, seed=5)
+    fast = ransac((src, dst), HomographyModel, 4.0, rng=5)
+    slow = ransac((src, dst), _PythonHomography, 4.0, rng=5)
     assert fast.n_trials == slow.n_trials
     np.testing.assert_array_equal(fast.inliers, slow.inliers)
     np.testing.assert_allclose(fast.params, slow.params, rtol=1e-12)
     x1, x2, _, _, _ = stereo_data(12, n=200, outlier_ratio=0.3)
-    fast = ransac((x1, x2), FundamentalModel, 2.0, seed=6)
-    slow = ransac((x1, x2), _PythonFundamental, 2.0, seed=6)
+    fast = ransac((x1, x2), FundamentalModel, 2.0, rng=6)
+    slow = ransac((x1, x2), _PythonFundamental, 2.0, rng=6)
     assert fast.n_trials == slow.n_trials
     np.testing.assert_array_equal(fast.inliers, slow.inliers)
 

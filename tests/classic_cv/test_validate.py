@@ -1,15 +1,16 @@
 """Image argument checks: every bad input is rejected with a message naming the argument.
 
-The generic checks (numbers, integers, choices) live in ``minigrad.validation``;
-the last test holds the calls classic_cv makes of them to the same messages.
+The generic checks (numbers, integers, choices) live in ``minigrad.validation``
+and are tested with it (``tests/minigrad/test_validation.py``).
 """
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classic_cv._validate import as_float_array, as_float_image, as_gray, check_image, check_mask
-from minigrad.validation import check_choice, check_int, check_number
+from classic_cv._validate import as_float_array, as_float_image, as_gray, check_image, check_mask, check_min_size
 
 
 def test_float_image_keeps_float32_and_float64():
@@ -70,7 +71,9 @@ def test_as_gray_converts_rgb_and_rejects_other_channel_counts():
 
 
 def test_check_mask():
-    assert check_mask("f", "mask", None, (2, 2)) is None
+    assert check_mask("f", "mask", None, (2, 2), optional=True) is None
+    with pytest.raises(TypeError, match="^f: mask must be a numpy array, got NoneType$"):
+        check_mask("f", "mask", None, (2, 2))  # required unless optional
     assert check_mask("f", "mask", np.ones((2, 2), dtype=np.uint8), (2, 2)).dtype == bool
     with pytest.raises(ValueError, match=r"f: mask must have shape \(2, 2\), got \(2, 3\)"):
         check_mask("f", "mask", np.ones((2, 3)), (2, 2))
@@ -92,25 +95,14 @@ def test_float_arrays_take_lists_and_scalars_and_keep_values():
         as_float_array("f", "radii", [], ndim=1)
 
 
-def test_generic_checks_used_by_classic_cv():
-    assert check_number("f", "sigma", 2, low=0, low_open=True) == 2.0
-    assert check_number("f", "sigma", 0, low=0) == 0.0
-    assert check_int("f", "n", 3) == 3
-    with pytest.raises(ValueError, match="f: sigma must be > 0, got 0.0"):
-        check_number("f", "sigma", 0.0, low=0, low_open=True)
-    with pytest.raises(ValueError, match="f: sigma must be >= 0, got -1.0"):
-        check_number("f", "sigma", -1.0, low=0)
-    with pytest.raises(ValueError, match="f: sigma must be >= 0, got inf"):
-        check_number("f", "sigma", float("inf"), low=0)
-    with pytest.raises(ValueError, match="nan"):
-        check_number("f", "sigma", float("nan"), low=0, low_open=True)
-    with pytest.raises(TypeError, match="f: sigma must be a real number"):
-        check_number("f", "sigma", "1")
-    with pytest.raises(TypeError, match="f: n must be an integer"):
-        check_int("f", "n", 1.5)
-    with pytest.raises(TypeError):
-        check_number("f", "n", True)
-    with pytest.raises(ValueError, match=r"f: q must be in \[0, 1\]"):
-        check_number("f", "q", 1.5, low=0, high=1)
-    with pytest.raises(ValueError, match="f: mode must be one of 'a', 'b', got 'c'"):
-        check_choice("f", "mode", "c", ("a", "b"))
+def test_check_min_size():
+    check_min_size("f", "image", np.zeros((8, 9, 3)), 8)
+    for shape in ((7, 9), (9, 7), (7, 7, 3)):
+        with pytest.raises(ValueError, match=re.escape(f"f: image must be at least 8x8, got shape {shape}")):
+            check_min_size("f", "image", np.zeros(shape), 8)
+
+
+def test_empty_arrays_pass_only_when_allowed():
+    assert check_image("f", "desc", np.zeros((0, 128)), ndim=2, allow_empty=True).shape == (0, 128)
+    with pytest.raises(ValueError, match="f: desc must not be empty"):
+        check_image("f", "desc", np.zeros((0, 128)), ndim=2)

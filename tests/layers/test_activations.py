@@ -105,8 +105,19 @@ def test_bad_inputs():
         A.relu(np.arange(3))
     with pytest.raises(ValueError, match="gelu: approximate must be one of 'none', 'tanh', got 'fast'"):
         A.gelu(np.ones(3), "fast")
-    with pytest.raises(ValueError, match=r"softmax: axis 2 is out of range for a tensor with 2 dimensions"):
+    with pytest.raises(ValueError, match=r"softmax: axis must be in \[-2, 1\] for a tensor of 2 dimensions, got 2"):
         A.softmax(np.ones((2, 3)), axis=2)
+
+
+@given(dim=st.integers(-6, 6), ndim=st.integers(1, 3))
+def test_softmax_module_names_dim(dim, ndim):
+    x = np.ones((2,) * ndim, np.float32)
+    if -ndim <= dim < ndim:
+        np.testing.assert_allclose(A.Softmax(dim)(x).data.sum(axis=dim), 1, rtol=1e-6)
+        return
+    with pytest.raises(ValueError, match=rf"^Softmax: dim must be in \[{-ndim}, {ndim - 1}\] for x with {ndim} "
+                                         rf"dimensions, got {dim}$"):
+        A.Softmax(dim)(x)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -89,7 +89,7 @@ def test_output_keeps_the_input_dtype(rng):
 def test_mixed_dtypes_raise(rng):
     # A float64 layer fed float32 (or the reverse) is refused, never silently cast.
     x = rng.standard_normal((2, 4)).astype(np.float32)
-    with pytest.raises(TypeError, match=r"Linear: weight must have the dtype of x \(float32\), got float64"):
+    with pytest.raises(TypeError, match=r"^Linear: x must have the dtype of weight \(float64\), got float32"):
         Linear(4, 3, rng=0, dtype=np.float64)(x)
     with pytest.raises(TypeError, match=r"linear: bias must have the dtype of x \(float64\), got float32"):
         linear(x.astype(np.float64), np.ones((3, 4)), np.ones(3, np.float32))

@@ -11,6 +11,7 @@ from layers.attention import (
     PositionalEncoding,
     attention_backward,
     attention_forward,
+    causal_mask,
     multi_head_attention,
     sinusoidal_encoding,
 )
@@ -312,6 +313,8 @@ def test_positional_encoding_values_and_module(rng):
     assert abs((dropped == 0).mean() - 0.5) < 0.02
     with pytest.raises(ValueError, match=r"PositionalEncoding: x must be \(N, T <= 50, 6\), got shape \(1, 51, 6\)"):
         module(np.zeros((1, 51, 6)))
+    with pytest.raises(TypeError, match=r"^PositionalEncoding: x must have the dtype of pe \(float64\), got float32"):
+        module(np.zeros((1, 5, 6), np.float32))
 
 
 # ------------------------------------------------------------- bad input
@@ -320,23 +323,31 @@ def test_positional_encoding_values_and_module(rng):
 def test_bad_input_raises():
     mha = MultiheadAttention(8, 2, rng=0)
     x = np.zeros((2, 5, 8), np.float32)
-    with pytest.raises(ValueError, match=r"MultiheadAttention: query must be 3-D \(N, L, E\), got shape \(5, 8\)"):
+    with pytest.raises(ValueError, match=r"^MultiheadAttention: query must be 3-D \(N, T, E\), got shape \(5, 8\)"):
         mha(x[0], x, x)
-    with pytest.raises(ValueError, match=r"MultiheadAttention: key must have embed_dim=8 features, got shape \(2, 5, 6\)"):
+    with pytest.raises(ValueError, match=r"^MultiheadAttention: key must have embed_dim=8 features, got shape \(2, 5, 6\)"):
         mha(x, x[..., :6], x)
-    with pytest.raises(ValueError, match=r"MultiheadAttention: expected query \(N, T, E\), key and value"):
+    with pytest.raises(ValueError, match=r"^MultiheadAttention: value must have shape \(N, S, Ev\) = \(2, 5, Ev\) to "
+                                         r"match key of shape \(2, 5, 8\), got shape \(2, 3, 8\)"):
         mha(x, x, x[:, :3])
+    with pytest.raises(ValueError, match=r"^MultiheadAttention: key must have shape \(N, S, E\) = \(2, S, 8\) to "
+                                         r"match query of shape \(2, 5, 8\), got shape \(1, 5, 8\)"):
+        mha(x, x[:1], x[:1])
+    with pytest.raises(ValueError, match=r"^multi_head_attention: k must have shape \(N, S, E\) = \(2, S, 8\)"):
+        multi_head_attention(x, x[..., :4], x, 2)
     with pytest.raises(ValueError, match=r"attn_mask must have shape \(T, S\) = \(5, 5\) or .* got shape \(4, 5\)"):
         mha(x, x, x, attn_mask=np.zeros((4, 5), bool))
     with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 5\), got shape \(5, 2\)"):
         mha(x, x, x, key_padding_mask=np.zeros((5, 2), bool))
-    with pytest.raises(TypeError, match="key_padding_mask must be bool or float"):
-        mha(x, x, x, key_padding_mask=np.zeros((2, 5), int))
+    with pytest.raises(TypeError, match=r"^MultiheadAttention: key_padding_mask must be bool or have the dtype of "
+                                        r"query \(float32\), got int64"):
+        mha(x, x, x, key_padding_mask=np.zeros((2, 5), np.int64))
     with pytest.raises(TypeError, match=r"MultiheadAttention: query must have the dtype of in_proj_weight \(float32\), got float64"):
         mha(x.astype(np.float64), x, x)
-    with pytest.raises(ValueError, match="num_heads=3 must divide embed_dim=8"):
+    with pytest.raises(ValueError, match="^MultiheadAttention: num_heads must divide embed_dim=8, got 3"):
         MultiheadAttention(8, 3)
-    with pytest.raises(ValueError, match="num_heads=3 must divide the feature sizes 8 and 8"):
+    with pytest.raises(ValueError, match=r"^multi_head_attention: num_heads must divide the feature sizes of q and v "
+                                         r"\(8 and 8\), got 3"):
         multi_head_attention(x, x, x, 3)
     with pytest.raises(ValueError, match="TransformerEncoderLayer: activation must be one of 'relu', 'gelu', got 'tanh'"):
         TransformerEncoderLayer(8, 2, activation="tanh")
@@ -424,3 +435,90 @@ def test_transformer_layers_name_their_bad_arguments(layer, arg, value):
     error = TypeError if isinstance(value, bool) or (arg == "dim_feedforward" and isinstance(value, float)) else ValueError
     with pytest.raises(error, match=rf"^{layer.__name__}: {arg} must be"):
         layer(8, 2, **{"dim_feedforward": 16, arg: value})
+
+
+# --------------------------------------------- mask dtypes, rng, dtype arguments
+
+
+@pytest.mark.parametrize("mask_dtype", [np.float64, np.float16])
+@pytest.mark.parametrize("which", ["attn_mask", "key_padding_mask"])
+def test_float_mask_of_another_dtype_is_refused_like_torch(torch, mask_dtype, which):
+    # PyTorch 2.13 refuses a float64 (or float16) float mask for a float32 model too.
+    shape = (5, 5) if which == "attn_mask" else (2, 5)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=True, dtype=torch.float32)
+    xt = torch.zeros(2, 5, 8, dtype=torch.float32)
+    with pytest.raises(RuntimeError):
+        theirs(xt, xt, xt, **{which: torch.zeros(shape, dtype=getattr(torch, np.dtype(mask_dtype).name))})
+    x, mask = np.zeros((2, 5, 8), np.float32), np.zeros(shape, mask_dtype)
+    with pytest.raises(TypeError, match=rf"^MultiheadAttention: {which} must be bool or have the dtype of query "
+                                        rf"\(float32\), got {np.dtype(mask_dtype)}"):
+        MultiheadAttention(8, 2, rng=0)(x, x, x, **{which: mask})
+    with pytest.raises(TypeError, match=rf"^multi_head_attention: {which} must be bool or have the dtype of q "
+                                        rf"\(float32\), got {np.dtype(mask_dtype)}"):
+        multi_head_attention(x, x, x, 2, **{which: mask})
+    # The model's own dtype and bool masks pass.
+    MultiheadAttention(8, 2, rng=0)(x, x, x, **{which: mask.astype(np.float32)})
+    multi_head_attention(x, x, x, 2, **{which: mask.astype(bool)})
+
+
+@given(rng=st.sampled_from([-1, 1.5, "seed", True, [1]]))
+def test_rng_is_checked_without_dropout(rng):
+    x = np.zeros((1, 2, 4))
+    with pytest.raises((TypeError, ValueError), match=r"^multi_head_attention: rng must be"):
+        multi_head_attention(x, x, x, 2, dropout_p=0.0, rng=rng)
+
+
+def test_module_projections_name_the_module():
+    mha = MultiheadAttention(4, 2, rng=0)
+    x = np.zeros((1, 3, 4), np.float32)
+    assert mha(x, x, x)[0].shape == (1, 3, 4)
+    with pytest.raises(TypeError, match=r"^MultiheadAttention: value must have the dtype of in_proj_weight \(float32\), "
+                                        r"got float64"):
+        mha(x, x, x.astype(np.float64))
+
+
+@pytest.mark.parametrize("layer", [TransformerEncoderLayer, TransformerDecoderLayer])
+def test_transformer_layers_check_what_their_sub_modules_would(layer):
+    name = layer.__name__
+    with pytest.raises(ValueError, match=rf"^{name}: nhead must divide d_model=8, got 3"):
+        layer(8, 3, 16)
+    with pytest.raises(TypeError, match=rf"^{name}: bias must be True or False, got 1"):
+        layer(8, 2, 16, bias=1)
+    with pytest.raises(TypeError, match=rf"^{name}: dtype must be float32 or float64, got float16"):
+        layer(8, 2, 16, dtype=np.float16)
+
+
+BAD_DTYPES = st.sampled_from([np.float16, np.int64, np.int32, bool, np.complex64, "bogus", None])
+DTYPE_CONSTRUCTORS = {
+    "MultiheadAttention": lambda dtype: MultiheadAttention(4, 2, dtype=dtype),
+    "PositionalEncoding": lambda dtype: PositionalEncoding(4, 10, dtype=dtype),
+    "TransformerEncoderLayer": lambda dtype: TransformerEncoderLayer(4, 2, 8, dtype=dtype),
+    "TransformerDecoderLayer": lambda dtype: TransformerDecoderLayer(4, 2, 8, dtype=dtype),
+    "causal_mask": lambda dtype: causal_mask(3, dtype=dtype),
+    "sinusoidal_encoding": lambda dtype: sinusoidal_encoding(4, 2, dtype),
+}
+
+
+@settings(max_examples=20)
+@given(name=st.sampled_from(sorted(DTYPE_CONSTRUCTORS)), dtype=BAD_DTYPES)
+def test_bad_dtype_arguments_are_refused(name, dtype):
+    with pytest.raises(TypeError, match=rf"^{name}: dtype must be float32 or float64, got "):
+        DTYPE_CONSTRUCTORS[name](dtype)
+
+
+def test_causal_mask_and_sinusoidal_encoding_check_their_sizes():
+    with pytest.raises(ValueError, match=r"^causal_mask: t must be an integer >= 0, got -1"):
+        causal_mask(-1)
+    with pytest.raises(TypeError, match=r"^causal_mask: t must be an integer, got 2.5"):
+        causal_mask(2.5)
+    with pytest.raises(TypeError, match=r"^causal_mask: s must be an integer, got '3'"):
+        causal_mask(2, "3")
+    with pytest.raises(TypeError, match=r"^causal_mask: dtype must be float32 or float64, got int32"):
+        causal_mask(3, dtype=np.int32)
+    with pytest.raises(ValueError, match=r"^sinusoidal_encoding: dim must be an integer >= 1, got 0"):
+        sinusoidal_encoding(4, 0)
+    with pytest.raises(ValueError, match=r"^sinusoidal_encoding: max_len must be an integer >= 0, got -2"):
+        sinusoidal_encoding(-2, 4)
+    mask = causal_mask(2, 3, np.float64)
+    assert mask.dtype == np.float64 and mask.shape == (2, 3) and np.isneginf(mask[0, 1]) and mask[1, 1] == 0
+    assert causal_mask(0).shape == (0, 0) and sinusoidal_encoding(0, 4).shape == (0, 4)

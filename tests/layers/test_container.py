@@ -33,8 +33,18 @@ def test_indexing_iteration_and_modes():
     assert not layers[-1].training
     with pytest.raises(IndexError, match="Sequential: index 4 out of range for 4 modules"):
         seq[4]
-    with pytest.raises(TypeError, match="Sequential: expected a Module, got function"):
+    with pytest.raises(TypeError, match="^Sequential: module must be a Module, got function"):
         Sequential(lambda x: x)
+    for bad in ("a", 0.0, None, True):
+        with pytest.raises(TypeError, match="^Sequential: index must be an integer, got"):
+            seq[bad]
+    assert seq[np.int64(1)] is layers[1]
+
+
+def test_flatten_refuses_what_has_no_shape():
+    with pytest.raises(TypeError, match="^Flatten: x must be a Tensor or an ndarray, got list"):
+        Flatten()([[1.0, 2.0], [3.0, 4.0]])
+    assert Flatten()(np.zeros((2, 3, 4))).shape == (2, 12)
 
 
 def test_flatten_ranges():

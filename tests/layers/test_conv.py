@@ -241,14 +241,16 @@ def test_module_default_init_bounds(cls, fan_in):
     [
         ((3, 8, 8), (2, 3, 3, 3), {}, ValueError, r"conv2d: x must be 4-D .* got shape \(3, 8, 8\)"),
         ((1, 3, 8, 8), (2, 3, 3), {}, ValueError, r"conv2d: weight must be 4-D"),
-        ((1, 4, 8, 8), (2, 3, 3, 3), {}, ValueError, r"conv2d: x has 4 channels but weight \(2, 3, 3, 3\)"),
+        ((1, 4, 8, 8), (2, 3, 3, 3), {}, ValueError, r"^conv2d: x must have 3 channels for weight of shape \(2, 3, 3, 3\) with groups=1"),
         ((1, 3, 2, 8), (2, 3, 3, 3), {}, ValueError, r"conv2d: .*kernel 3x3 is larger than the padded input 2x8"),
         ((1, 3, 4, 4), (2, 3, 3, 3), {"dilation": 2}, ValueError, r"kernel 5x5 is larger than the padded input 4x4"),
         ((1, 3, 8, 8), (2, 3, 3, 3), {"stride": 0}, ValueError, r"conv2d: stride must be >= 1, got 0"),
         ((1, 3, 8, 8), (2, 3, 3, 3), {"padding": -1}, ValueError, r"conv2d: padding must be >= 0"),
         ((1, 3, 8, 8), (2, 3, 3, 3), {"stride": (1, 2, 3)}, TypeError, r"conv2d: stride must be an int or a pair"),
         ((1, 3, 8, 8), (2, 3, 3, 3), {"padding": 1.5}, TypeError, r"conv2d: padding must be an int or a pair"),
-        ((1, 4, 8, 8), (3, 2, 3, 3), {"groups": 2}, ValueError, r"conv2d: groups=2 must divide"),
+        ((1, 4, 8, 8), (3, 2, 3, 3), {"groups": 2}, ValueError, r"^conv2d: groups must divide both x's channels \(4\) and the number of filters \(3\), got 2"),
+        ((1, 4, 8, 8), (4, 1, 3, 3), {"groups": 2}, ValueError,
+         r"^conv2d: x must have 2 channels for weight of shape \(4, 1, 3, 3\) with groups=2, got shape \(1, 4, 8, 8\)"),
         ((1, 4, 8, 8), (4, 2, 3, 3), {"groups": 0}, ValueError, r"conv2d: groups must be an integer >= 1, got 0"),
     ],
 )
@@ -269,13 +271,17 @@ def test_conv2d_bad_bias_and_dtypes():
 
 def test_conv_transpose2d_bad_input():
     x, w = np.zeros((1, 4, 3, 3)), np.zeros((4, 2, 3, 3))
-    with pytest.raises(ValueError, match=r"conv_transpose2d: x has 3 channels but weight \(4, 2, 3, 3\)"):
+    with pytest.raises(ValueError, match=r"^conv_transpose2d: x must have 4 channels for weight of shape \(4, 2, 3, 3\), got shape \(1, 3, 3, 3\)"):
         C.conv_transpose2d(np.zeros((1, 3, 3, 3)), w)
     with pytest.raises(ValueError, match=r"conv_transpose2d: output_padding must be smaller than the stride \(2, 2\) .* got \(2, 2\)"):
         C.conv_transpose2d(x, w, stride=2, output_padding=2)
-    with pytest.raises(ValueError, match=r"conv_transpose2d: padding \(3, 3\) leaves no output"):
+    with pytest.raises(ValueError, match=r"^conv_transpose2d: padding must leave an output for x of shape \(1, 4, 1, 1\) .* got \(3, 3\)"):
         C.conv_transpose2d(np.zeros((1, 4, 1, 1)), w, padding=3)
     with pytest.raises(ValueError, match=r"conv_transpose2d: x must be 4-D"):
         C.conv_transpose2d(np.zeros((4, 3, 3)), w)
-    with pytest.raises(ValueError, match=r"ConvTranspose2d: groups=3 must divide in_channels \(4\)"):
+    with pytest.raises(ValueError, match=r"^ConvTranspose2d: groups must divide in_channels \(4\) and out_channels \(6\), got 3"):
         C.ConvTranspose2d(4, 6, 3, groups=3)
+    with pytest.raises(ValueError, match=r"^conv_transpose2d: groups must divide x's channels \(4\), got 3"):
+        C.conv_transpose2d(x, np.zeros((4, 1, 3, 3)), groups=3)
+    with pytest.raises(ValueError, match=r"^ConvTranspose2d: x must have 4 channels for weight of shape \(4, 2, 3, 3\)"):
+        C.ConvTranspose2d(4, 2, 3)(np.zeros((1, 3, 3, 3), np.float32))

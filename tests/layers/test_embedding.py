@@ -57,3 +57,11 @@ def test_bad_inputs():
         embedding(np.array([0]), np.ones(4))
     with pytest.raises(ValueError, match=r"Embedding: padding_idx must be an integer in \[-3, 2\], got 3"):
         Embedding(3, 2, padding_idx=3)
+
+
+def test_list_weight_is_read_through_its_array():
+    # The padding row is found from the checked array, not from a .shape the list lacks.
+    out = embedding(np.array([1, 0]), [[1.0, 2.0], [3.0, 4.0]], padding_idx=-1)
+    np.testing.assert_array_equal(np.asarray(out.data), [[3.0, 4.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"^embedding: padding_idx must be an integer in \[-2, 1\], got 2"):
+        embedding(np.array([0]), [[1.0], [2.0]], padding_idx=2)

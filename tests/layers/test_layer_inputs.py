@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from layers import activations as A
-from layers import container, conv, dropout, embedding, pooling, upsample
+from layers import (
+    attention, container, conv, dropout, embedding, norm, pooling, recurrent, transformer, upsample,
+)
 from layers.affine import Linear, linear
 
 IMAGE = np.zeros((1, 2, 6, 6))
@@ -52,7 +54,6 @@ CASES = [
     ("Linear", "in_features", lambda v: Linear(v, 3), BAD_COUNTS),
     ("Linear", "out_features", lambda v: Linear(3, v), BAD_COUNTS),
     ("Linear", "bias", lambda v: Linear(3, 3, bias=v), BAD_FLAGS),
-    ("Linear", "dtype", lambda v: Linear(3, 3, dtype=v), BAD_DTYPES),
     ("conv2d", "stride", lambda v: conv.conv2d(IMAGE, np.zeros((2, 2, 3, 3)), stride=v), BAD_POSITIVE_SIZES),
     ("conv2d", "padding", lambda v: conv.conv2d(IMAGE, np.zeros((2, 2, 3, 3)), padding=v), BAD_SIZES),
     ("conv2d", "dilation", lambda v: conv.conv2d(IMAGE, np.zeros((2, 2, 3, 3)), dilation=v), BAD_POSITIVE_SIZES),
@@ -65,7 +66,6 @@ CASES = [
     ("Conv2d", "stride", lambda v: conv.Conv2d(2, 2, 3, stride=v), BAD_POSITIVE_SIZES),
     ("Conv2d", "groups", lambda v: conv.Conv2d(2, 2, 3, groups=v), BAD_COUNTS),
     ("Conv2d", "bias", lambda v: conv.Conv2d(2, 2, 3, bias=v), BAD_FLAGS),
-    ("Conv2d", "dtype", lambda v: conv.Conv2d(2, 2, 3, dtype=v), BAD_DTYPES),
     ("ConvTranspose2d", "output_padding", lambda v: conv.ConvTranspose2d(2, 2, 3, output_padding=v),
      BAD_SIZES | st.integers(1, 9)),
     ("max_pool2d", "kernel_size", lambda v: pooling.max_pool2d(IMAGE, v), BAD_POSITIVE_SIZES),
@@ -84,7 +84,32 @@ CASES = [
     ("Embedding", "padding_idx", lambda v: embedding.Embedding(3, 2, padding_idx=v),
      NEVER_VALID.filter(lambda v: v is not None) | st.integers().filter(lambda i: not -3 <= i < 3)),
     ("Flatten", "start_dim", lambda v: container.Flatten(v), NEVER_VALID | NON_INT_FLOATS),
+    ("Sequential", "index", lambda v: container.Sequential(Linear(2, 2))[v], NEVER_VALID | NON_INT_FLOATS),
+    ("causal_mask", "t", lambda v: attention.causal_mask(v), BAD_COUNTS.filter(lambda v: v != 0)),
+    ("sinusoidal_encoding", "dim", lambda v: attention.sinusoidal_encoding(4, v), BAD_COUNTS),
 ]
+# Every constructor with a dtype= argument refuses anything but float32/float64 first.
+DTYPE_CONSTRUCTORS = [
+    ("Linear", lambda v: Linear(3, 3, dtype=v)),
+    ("Conv2d", lambda v: conv.Conv2d(2, 2, 3, dtype=v)),
+    ("ConvTranspose2d", lambda v: conv.ConvTranspose2d(2, 2, 3, dtype=v)),
+    ("Embedding", lambda v: embedding.Embedding(3, 2, dtype=v)),
+    ("LayerNorm", lambda v: norm.LayerNorm(3, dtype=v)),
+    ("BatchNorm1d", lambda v: norm.BatchNorm1d(3, dtype=v)),
+    ("BatchNorm2d", lambda v: norm.BatchNorm2d(3, dtype=v)),
+    ("GroupNorm", lambda v: norm.GroupNorm(1, 3, dtype=v)),
+    ("RNN", lambda v: recurrent.RNN(3, 4, dtype=v)),
+    ("LSTM", lambda v: recurrent.LSTM(3, 4, dtype=v)),
+    ("GRU", lambda v: recurrent.GRU(3, 4, dtype=v)),
+    ("TemporalAffine", lambda v: recurrent.TemporalAffine(3, 4, dtype=v)),
+    ("PositionalEncoding", lambda v: attention.PositionalEncoding(4, 10, dtype=v)),
+    ("MultiheadAttention", lambda v: attention.MultiheadAttention(4, 2, dtype=v)),
+    ("TransformerEncoderLayer", lambda v: transformer.TransformerEncoderLayer(4, 2, 8, dtype=v)),
+    ("TransformerDecoderLayer", lambda v: transformer.TransformerDecoderLayer(4, 2, 8, dtype=v)),
+    ("causal_mask", lambda v: attention.causal_mask(3, dtype=v)),
+    ("sinusoidal_encoding", lambda v: attention.sinusoidal_encoding(4, 2, v)),
+]
+CASES += [(func, "dtype", call, BAD_DTYPES) for func, call in DTYPE_CONSTRUCTORS]
 
 
 @pytest.mark.parametrize("func, name, call, bad", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
@@ -144,14 +169,26 @@ def test_embedding_refuses_float16_weight_and_float_indices():
 
 @pytest.mark.parametrize("func, call", [
     ("conv2d", lambda x: conv.conv2d(x, np.ones((2, 2, 3, 3)))),
-    ("Conv2d", conv.Conv2d(2, 2, 3, dtype=np.float64)),
     ("conv_transpose2d", lambda x: conv.conv_transpose2d(x, np.ones((2, 2, 3, 3)))),
     ("linear", lambda x: linear(x, np.ones((2, 6)))),
-    ("Linear", Linear(6, 2, dtype=np.float64)),
 ])
 def test_mixed_float_dtypes_raise(func, call):
+    # A functional call: x sets the dtype, the weight passed with it is at fault.
     with pytest.raises(TypeError, match=f"^{func}: weight must have the dtype of x \\(float32\\), got float64"):
         call(np.ones((1, 2, 6, 6), np.float32))
+
+
+@pytest.mark.parametrize("func, module", [
+    ("Conv2d", conv.Conv2d(2, 2, 3, dtype=np.float64)),
+    ("ConvTranspose2d", conv.ConvTranspose2d(2, 2, 3, dtype=np.float64)),
+    ("Linear", Linear(6, 2, dtype=np.float64)),
+    ("TemporalAffine", recurrent.TemporalAffine(6, 2, dtype=np.float64)),
+])
+def test_modules_report_the_input_dtype(func, module):
+    # A Module: its parameters set the dtype, the input is at fault.
+    x = np.ones((1, 2, 6) if func == "TemporalAffine" else (1, 2, 6, 6), np.float32)
+    with pytest.raises(TypeError, match=f"^{func}: x must have the dtype of weight \\(float64\\), got float32"):
+        module(x)
 
 
 # ------------------------------------------------------------------ Flatten

@@ -172,6 +172,20 @@ def test_bad_inputs():
         L.svm_loss(x, np.array([-1, 0, 1]))
 
 
+@pytest.mark.parametrize("mask, error, match", [
+    (np.full((2, 3), "1"), TypeError, r"mask must be bool or numbers 0/1, got dtype <U1"),
+    (np.full((2, 3), None), TypeError, r"mask must be bool or numbers 0/1, got dtype object"),
+    (np.full((2, 3), 2), ValueError, r"mask must hold only 0 and 1 \(or bools\), got 2"),
+    (np.full((2, 3), 0.5), ValueError, r"mask must hold only 0 and 1 \(or bools\), got 0.5"),
+])
+def test_temporal_softmax_loss_bad_masks(mask, error, match):
+    x, y = np.zeros((2, 3, 4)), np.zeros((2, 3), int)
+    with pytest.raises(error, match=f"^temporal_softmax_loss: {match}"):
+        L.temporal_softmax_loss(x, y, mask)
+    for good in (np.ones((2, 3), bool), np.ones((2, 3), np.int8), np.zeros((2, 3))):
+        assert np.isfinite(L.temporal_softmax_loss(x, y, good).data)
+
+
 # ------------------------------------------------ -inf logits, NaN, empty
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -171,12 +171,17 @@ def test_bad_inputs():
         batch_norm(np.ones((2, 3)), weight=np.ones(4), bias=np.ones(4), training=True)
     with pytest.raises(ValueError, match=r"LayerNorm: x must end with normalized_shape \(4,\), got shape \(2, 3\)"):
         LayerNorm(4)(np.ones((2, 3), np.float32))
-    with pytest.raises(ValueError, match=r"group_norm: C=6 \(x of shape \(2, 6, 3\)\) must be divisible by num_groups=4"):
+    with pytest.raises(ValueError, match=r"^group_norm: num_groups must divide the number of channels C=6, got 4"):
         group_norm(np.ones((2, 6, 3)), 4)
-    with pytest.raises(ValueError, match=r"GroupNorm: x must be \(N, C, \*\) with C=4, got shape \(2, 6\)"):
+    with pytest.raises(ValueError, match=r"^GroupNorm: x must be at least 2-D \(N, C, \*\) with C=4, got shape \(2, 6\)"):
         GroupNorm(2, 4)(np.ones((2, 6), np.float32))
-    with pytest.raises(ValueError, match="GroupNorm: num_channels=5 must be divisible by num_groups=2"):
+    with pytest.raises(ValueError, match="^GroupNorm: num_groups must divide the number of channels C=5, got 2"):
         GroupNorm(2, 5)
+    for name, call in (("batch_norm", batch_norm), ("group_norm", lambda x: group_norm(x, 1))):
+        with pytest.raises(ValueError, match=rf"^{name}: x must be at least 2-D \(N, C, \*\), got shape \(3,\)"):
+            call(np.ones(3))
+    with pytest.raises(ValueError, match=r"^group_norm: bias must have shape \(3,\) for x of shape \(2, 3\), got \(2,\)"):
+        group_norm(np.ones((2, 3)), 1, bias=np.ones(2))
     with pytest.raises(TypeError, match="batch_norm: x must be float32 or float64, got dtype int64"):
         batch_norm(np.ones((2, 3), np.int64))
 
@@ -235,6 +240,56 @@ def test_batch_norm_momentum_none_and_bool_flags():
         GroupNorm(0, 3)
     with _raises_naming(TypeError, "LayerNorm", "normalized_shape"):
         LayerNorm(2.5)
+    with _raises_naming(TypeError, "LayerNorm", "normalized_shape"):
+        LayerNorm("3")
+    with pytest.raises(ValueError, match=r"^LayerNorm: normalized_shape must not be empty, got \(\)"):
+        LayerNorm(())
+    with pytest.raises(ValueError, match=r"^layer_norm: normalized_shape must not be empty, got \[\]"):
+        layer_norm(np.ones(3), [])
+
+
+@given(name=st.sampled_from(sorted(NORM_MODULES)),
+       dtype=st.sampled_from([np.float16, np.int64, np.int32, bool, np.complex64, "bogus", None]))
+def test_modules_reject_bad_parameter_dtypes(name, dtype):
+    with _raises_naming(TypeError, name, "dtype"):
+        NORM_MODULES[name](dtype=dtype)
+
+
+# ------------------------------------------- running statistics arguments
+def test_batch_norm_running_statistics_must_be_ndarray_pairs():
+    x, stats = np.ones((2, 3)), np.zeros(3)
+    # A list is reported as not an ndarray (it could not be updated in place), before its dtype.
+    with pytest.raises(TypeError, match=r"^batch_norm: running_mean must be an ndarray \(updated in place\) or None, got list"):
+        batch_norm(x, running_mean=[0, 0, 0], running_var=stats)
+    with pytest.raises(TypeError, match=r"^batch_norm: running_var must be an ndarray .* got Tensor"):
+        batch_norm(x, running_mean=stats, running_var=mg.Tensor(np.ones(3)))
+    with pytest.raises(ValueError, match=r"^batch_norm: running_var must be an ndarray when running_mean is given, got None"):
+        batch_norm(x, running_mean=stats)
+    with pytest.raises(ValueError, match=r"^batch_norm: running_mean must be an ndarray when running_var is given, got None"):
+        batch_norm(x, running_var=stats)
+    with pytest.raises(TypeError, match=r"^batch_norm: running_var must be float32 or float64, got dtype int64"):
+        batch_norm(x, running_mean=stats, running_var=np.ones(3, np.int64))
+    with pytest.raises(TypeError, match=r"^batch_norm: running_mean must have the dtype of x \(float64\), got float32"):
+        batch_norm(x, running_mean=stats.astype(np.float32), running_var=stats.astype(np.float32))
+
+
+# -------------------------------------- weight and bias optional on their own
+@pytest.mark.parametrize("given_arg", ["weight", "bias"])
+@pytest.mark.parametrize("kind", ["layer", "batch", "group"])
+def test_weight_or_bias_alone_matches_torch(torch, rng, kind, given_arg):
+    """PyTorch's rule: weight and bias are independently optional."""
+    F = torch.nn.functional
+    ours, ref = {
+        "layer": (lambda x, p, **kw: layer_norm(x, 3, **kw), lambda x, p, **kw: F.layer_norm(x, (3,), **kw)),
+        "batch": (lambda x, p, **kw: batch_norm(x, training=True, **kw),
+                  lambda x, p, **kw: F.batch_norm(x, None, None, training=True, **kw)),
+        # torch 2.13's group_norm backward fails with a bias and no weight: give it the ones we mean.
+        "group": (lambda x, p, **kw: group_norm(x, 1, **kw),
+                  lambda x, p, **kw: F.group_norm(x, 1, **{"weight": torch.ones(3, dtype=x.dtype), **kw})),
+    }[kind]
+    arrays = [rng.standard_normal((4, 3)), rng.standard_normal(3) + 1]
+    assert_grads_match(lambda x, p: ours(x, p, **{given_arg: p}), lambda x, p: ref(x, p, **{given_arg: p}),
+                       arrays, torch, atol=1e-11)
 
 
 @given(name=st.sampled_from(sorted(NORM_FUNCTIONS) + sorted(NORM_MODULES)), dtype=bad_dtypes)

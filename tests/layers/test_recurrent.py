@@ -240,8 +240,16 @@ def test_temporal_affine_matches_torch(torch, rng):
     np.testing.assert_allclose(db, np.full(6, 15.0))
     layer = R.TemporalAffine(4, 6, rng=0)
     assert layer(np.zeros((2, 3, 4), np.float32)).shape == (2, 3, 6)
-    with pytest.raises(ValueError, match=r"temporal_affine: x must be 3-D \(N, T, D\), got shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"^TemporalAffine: x must be 3-D \(N, T, D\), got shape \(3, 4\)"):
         layer(np.zeros((3, 4), np.float32))
+    with pytest.raises(TypeError, match=r"^TemporalAffine: x must have the dtype of weight \(float32\), got float64"):
+        layer(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"^temporal_affine: x must be 3-D \(N, T, D\), got shape \(3, 4\)"):
+        R.temporal_affine(np.zeros((3, 4)), np.zeros((6, 4)))
+    with pytest.raises(ValueError, match=r"^temporal_affine: x must have in_features=4"):
+        R.temporal_affine(np.zeros((2, 3, 5)), np.zeros((6, 4)))
+    with pytest.raises(TypeError, match=r"^temporal_affine: weight must have the dtype of x \(float64\), got float32"):
+        R.temporal_affine(np.zeros((2, 3, 4)), np.zeros((6, 4), np.float32))
 
 
 # ------------------------------------------------------------- bad input
@@ -291,8 +299,10 @@ def test_module_bad_arguments():
     x = np.zeros((2, 5, 3), np.float32)
     with pytest.raises(ValueError, match=r"LSTM: h0 must have shape \(num_layers, N, hidden_size\) = \(2, 2, 4\)"):
         lstm(x, (np.zeros((1, 2, 4), np.float32), np.zeros((2, 2, 4), np.float32)))
-    with pytest.raises(ValueError, match="LSTM: hx must be a pair"):
+    with pytest.raises(TypeError, match=r"^LSTM: hx must be a pair \(h0, c0\) or None, got ndarray"):
         lstm(x, np.zeros((2, 2, 4), np.float32))
+    with pytest.raises(TypeError, match=r"^LSTM: hx must be a pair \(h0, c0\) or None, got tuple of length 3"):
+        lstm(x, (None, None, None))
     with pytest.raises(ValueError, match=r"RNN: hx must have shape"):
         R.RNN(3, 4)(x, np.zeros((2, 2, 4), np.float32))
     with pytest.raises(TypeError, match=r"LSTM: x must have the dtype of weight_ih_l0 \(float32\), got float64"):

@@ -83,3 +83,10 @@ def test_wrong_gradient_shape_from_a_pair_names_the_function():
     x = mg.Tensor(np.ones((2, 2)), requires_grad=True)
     with pytest.raises(RuntimeError, match="Bad.backward returned a gradient of shape"):
         Bad.apply(x).sum().backward()
+
+
+def test_a_pair_returning_the_wrong_number_of_gradients_is_reported():
+    Extra = mg.Function.from_pair(cube_forward, lambda dout, cache: (dout, dout), name="Extra")
+    x = mg.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned 2 gradients for 1 inputs of cube_forward"):
+        Extra.apply(x).sum().backward()

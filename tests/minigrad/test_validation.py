@@ -97,3 +97,17 @@ def test_as_generator():
         v.as_generator("f", "rng", -1)
     with pytest.raises(TypeError, match="f: rng must be a numpy Generator, an int seed or None, got float"):
         v.as_generator("f", "rng", 1.5)
+
+
+def test_check_number_bounds_are_inclusive_unless_open():
+    # Moved from classic_cv's tests: the bound wordings its sigma/threshold checks rely on.
+    assert v.check_number("f", "sigma", 0, low=0) == 0.0
+    assert v.check_number("f", "sigma", 2, low=0, low_open=True) == 2.0
+    with pytest.raises(ValueError, match=r"^f: sigma must be > 0, got 0.0$"):
+        v.check_number("f", "sigma", 0.0, low=0, low_open=True)
+    with pytest.raises(ValueError, match=r"^f: sigma must be >= 0, got -1.0$"):
+        v.check_number("f", "sigma", -1.0, low=0)
+    with pytest.raises(ValueError, match=r"^f: q must be in \[0, 1\], got 1.5$"):
+        v.check_number("f", "q", 1.5, low=0, high=1)
+    with pytest.raises(TypeError, match="^f: n must be an integer, got 1.5$"):
+        v.check_int("f", "n", 1.5)
