@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 import minigrad as mg
-from minigrad.validation import check_choice, check_int
+from minigrad.validation import as_generator, check_choice, check_int
 from layers.activations import ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
@@ -50,6 +50,7 @@ from optim import Adam, CosineAnnealingLR, LinearLR, SequentialLR, check_step, c
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint
+from .models import check_image_shape
 from .settings import choice, declare, integer, training
 
 DESCRIPTION = "3-digit strips -> digit string: CNN encoder + LSTM or transformer decoder, greedy sampling"
@@ -134,8 +135,8 @@ class Captioner(mg.Module):
     def __init__(self, image_shape, decoder="lstm", rng=None):
         super().__init__()
         check_choice("Captioner", "decoder", decoder, DECODERS)
-        rng = np.random.default_rng(rng)
-        c, h, w = image_shape
+        c, h, w = check_image_shape("Captioner", image_shape)
+        rng = as_generator("Captioner", "rng", rng)
         self.encoder = Encoder(c, rng)
         feature_shape = (64, h // 4, w // 4)
         self.decoder = (LSTMDecoder if decoder == "lstm" else TransformerDecoder)(feature_shape, rng)

@@ -32,10 +32,11 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
+
+from minigrad.validation import check_writable_dir
 
 from . import data as datasets
 from .settings import OptionError, declare, integer, training
@@ -61,6 +62,7 @@ QUICK_SIZES = (500, 100, 100)
 
 # What --epochs, --batch-size and --lr accept (each script declares its defaults
 # with the same ranges), and --seed.
+TRAINING_OPTIONS = ("epochs", "batch_size", "lr")
 COMMON = declare(**training(epochs=None, batch_size=None, lr=None).declared, seed=integer(0, low=0))
 
 
@@ -156,7 +158,8 @@ def run(name, args):
     """
     script = load_script(name)
     args = argparse.Namespace(**vars(args))
-    if args.quick and args.epochs is None:
+    check_training_options(name, script, args)
+    if args.quick and args.epochs is None and "epochs" in script.DEFAULTS:
         args.epochs = 1
     for key, value in script.DEFAULTS.items():
         if getattr(args, key, None) is None:
@@ -209,6 +212,21 @@ def parse_options(script, items):
     return options
 
 
+def check_training_options(name, script, args):
+    """Refuse ``--epochs``, ``--batch-size`` or ``--lr`` for a script that does not declare it.
+
+    Accepted and ignored, such a value would still be recorded in metrics.json
+    as if the run had used it.
+    """
+    for key in TRAINING_OPTIONS:
+        value = getattr(args, key, None)
+        if value is not None and key not in script.DEFAULTS:
+            flag = "--" + key.replace("_", "-")
+            takes = ", ".join("--" + k.replace("_", "-") for k in script.DEFAULTS) or "none"
+            raise OptionError(f"{flag}: {name} takes no {flag} (its training options: {takes}), "
+                              f"got {value!r}")
+
+
 def check_settings(script, args):
     """Check the seed and every setting ``script`` declares, as they stand in ``args``.
 
@@ -229,13 +247,9 @@ def prepare_run_dir(root, name):
     """Make ``<root>/<name>`` and make sure a file can be written there; return its path."""
     path = os.path.join(root, name)
     try:
-        os.makedirs(path, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as exc:
-        raise OptionError(f"--out must be a directory where {path!r} can be written, "
-                          f"got {os.fspath(root)!r} ({exc.strerror or exc})") from None
-    return path
+        return check_writable_dir("--out", "the run folder", path)
+    except (TypeError, ValueError) as exc:
+        raise OptionError(str(exc)) from None
 
 
 def _show(value):

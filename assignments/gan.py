@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 import minigrad as mg
-from minigrad.validation import check_int
+from minigrad.validation import as_generator, check_int
 from layers.activations import LeakyReLU, ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
@@ -28,6 +28,7 @@ from optim import Adam, check_step
 
 from . import plots
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
+from .models import check_image_shape
 from .settings import declare, integer, training
 from .visualization import CNN_CHECKPOINT, class_probabilities, trained_cnn
 
@@ -52,8 +53,8 @@ class Generator(mg.Module):
     def __init__(self, noise_dim, image_shape, rng=None):
         super().__init__()
         noise_dim = check_int("Generator", "noise_dim", noise_dim, low=1)
-        rng = np.random.default_rng(rng)
-        self.image_shape = tuple(image_shape)
+        self.image_shape = check_image_shape("Generator", image_shape)
+        rng = as_generator("Generator", "rng", rng)
         widths = (noise_dim, *G_HIDDEN)
         stack = []
         for fan_in, fan_out in zip(widths, widths[1:]):
@@ -70,7 +71,8 @@ class Discriminator(mg.Module):
 
     def __init__(self, image_shape, rng=None):
         super().__init__()
-        rng = np.random.default_rng(rng)
+        image_shape = check_image_shape("Discriminator", image_shape)
+        rng = as_generator("Discriminator", "rng", rng)
         widths = (int(np.prod(image_shape)), *D_HIDDEN)
         stack = [Flatten()]
         for fan_in, fan_out in zip(widths, widths[1:]):
@@ -122,7 +124,9 @@ def train(generator, discriminator, X_train, args, rng):
             d_loss.backward()
             opt_d.step()
             g_loss = _bce(discriminator(fake), 1.0)  # non-saturating: maximise log D(G(z))
-            losses["generator"].append(check_step("gan: generator", g_loss.item(), step, epoch, args.lr))
+            # After the discriminator's update: a NaN here may come from that step's learning rate.
+            losses["generator"].append(check_step("gan: generator", g_loss.item(), step, epoch, args.lr,
+                                                  after_update=True))
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 import minigrad as mg
-from minigrad.validation import check_choice, check_int, check_number
+from minigrad.validation import as_generator, check_choice, check_int, check_int_sequence, check_number
 from layers.activations import ReLU
 from layers.affine import Linear
 from layers.container import Flatten, Sequential
@@ -51,11 +51,11 @@ class FullyConnectedNet(mg.Module):
         super().__init__()
         name = "FullyConnectedNet"
         input_dim = check_int(name, "input_dim", input_dim, low=1)
-        hidden_dims = _check_widths(name, "hidden_dims", hidden_dims)
+        hidden_dims = check_int_sequence(name, "hidden_dims", hidden_dims, low=1)
         num_classes = check_int(name, "num_classes", num_classes, low=1)
         normalization = check_choice(name, "normalization", normalization, NORMALIZATIONS)
         dropout = check_number(name, "dropout", dropout, low=0.0, high=1.0, high_open=True)
-        rng = np.random.default_rng(rng)
+        rng = as_generator(name, "rng", rng)
         self.hidden_dims, self.normalization, self.dropout = hidden_dims, normalization, dropout
         stack = [Flatten()]
         width = input_dim
@@ -100,12 +100,12 @@ class ConvNet(mg.Module):
 
     def __init__(self, image_shape, num_classes, channels=(32, 64), hidden=128, shift=0, rng=None):
         super().__init__()
-        c, h, w = _check_image_shape("ConvNet", image_shape)
+        c, h, w = check_image_shape("ConvNet", image_shape)
         num_classes = check_int("ConvNet", "num_classes", num_classes, low=1)
-        channels = _check_widths("ConvNet", "channels", channels, length=2)
+        channels = _check_sizes("ConvNet", "channels", channels, "(int, int)")
         hidden = check_int("ConvNet", "hidden", hidden, low=1)
         shift = check_int("ConvNet", "shift", shift, low=0)
-        rng = np.random.default_rng(rng)
+        rng = as_generator("ConvNet", "rng", rng)
         self.shift = RandomShift(shift, rng) if shift else None
         self.features = Sequential(
             Conv2d(c, channels[0], 3, padding=1, rng=rng), BatchNorm2d(channels[0]), ReLU(), MaxPool2d(2),
@@ -137,7 +137,7 @@ class RandomShift(mg.Module):
     def __init__(self, pixels, rng=None):
         super().__init__()
         self.pixels = check_int("RandomShift", "pixels", pixels, low=0)
-        self.rng = np.random.default_rng(rng)
+        self.rng = as_generator("RandomShift", "rng", rng)
 
     def forward(self, x):
         """x : Tensor (N, C, H, W) -> Tensor (N, C, H, W)."""
@@ -167,10 +167,10 @@ class RecurrentClassifier(mg.Module):
     def __init__(self, image_shape, num_classes, cell="lstm", hidden=128, rng=None):
         super().__init__()
         check_choice("RecurrentClassifier", "cell", cell, tuple(sorted(self.CELLS)))
-        image_shape = _check_image_shape("RecurrentClassifier", image_shape)
+        image_shape = check_image_shape("RecurrentClassifier", image_shape)
         num_classes = check_int("RecurrentClassifier", "num_classes", num_classes, low=1)
         hidden = check_int("RecurrentClassifier", "hidden", hidden, low=1)
-        rng = np.random.default_rng(rng)
+        rng = as_generator("RecurrentClassifier", "rng", rng)
         self.cell = cell
         self.recurrent = self.CELLS[cell](image_shape[0] * image_shape[2], hidden, rng=rng)
         self.head = Linear(hidden, num_classes, rng=rng)
@@ -210,15 +210,15 @@ class VisionTransformer(mg.Module):
                  mlp_ratio=2, dropout=0.0, rng=None):
         super().__init__()
         name = "VisionTransformer"
-        c, h, w = _check_image_shape(name, image_shape)
+        c, h, w = check_image_shape(name, image_shape)
         patch = check_int(name, "patch", patch, low=1)
-        if h % patch or w % patch:
-            raise ValueError(f"VisionTransformer: image size {h}x{w} must be a multiple of patch={patch}")
+        if h % patch or w % patch:  # the one check of it; the transformer script reports it as an option
+            raise ValueError(f"{name}: patch must divide the image size {h}x{w}, got {patch}")
         num_classes = check_int(name, "num_classes", num_classes, low=1)
         embed_dim, depth, num_heads, mlp_ratio = (check_int(name, arg, value, low=1) for arg, value in (
             ("embed_dim", embed_dim), ("depth", depth), ("num_heads", num_heads), ("mlp_ratio", mlp_ratio)))
         dropout = check_number(name, "dropout", dropout, low=0.0, high=1.0, high_open=True)
-        rng = np.random.default_rng(rng)
+        rng = as_generator(name, "rng", rng)
         self.patch, self.grid = patch, (h // patch, w // patch)
         self.embed = Linear(c * patch * patch, embed_dim, rng=rng)
         self.position = mg.Parameter(
@@ -262,7 +262,7 @@ class VAE(mg.Module):
         super().__init__()
         input_dim, hidden, latent = (check_int("VAE", arg, value, low=1) for arg, value in (
             ("input_dim", input_dim), ("hidden", hidden), ("latent", latent)))
-        self.rng = np.random.default_rng(rng)
+        self.rng = as_generator("VAE", "rng", rng)
         self.latent = latent
         self.encoder = Sequential(Flatten(), Linear(input_dim, hidden, rng=self.rng), ReLU())
         self.mean = Linear(hidden, latent, rng=self.rng)
@@ -284,21 +284,17 @@ class VAE(mg.Module):
         return self.decoder(z), mean, log_var
 
 
-def _check_widths(func, name, widths, length=None):
-    """``widths`` as a tuple of ints >= 1 (of ``length`` entries, if given)."""
-    if isinstance(widths, (str, bytes)) or not np.iterable(widths):
-        raise TypeError(f"{func}: {name} must be a sequence of integers >= 1, got {widths!r}")
-    widths = tuple(check_int(func, f"{name}[{i}]", w, low=1) for i, w in enumerate(widths))
-    if length is not None and len(widths) != length:
-        raise ValueError(f"{func}: {name} must hold {length} integers, got {widths}")
-    return widths
+def check_image_shape(func, image_shape):
+    """``image_shape`` as a tuple ``(C, H, W)`` of ints >= 1 (TypeError for a non-sequence)."""
+    return _check_sizes(func, "image_shape", image_shape, "(C, H, W)")
 
 
-def _check_image_shape(func, image_shape):
-    """``image_shape`` as a tuple ``(C, H, W)`` of ints >= 1."""
-    if isinstance(image_shape, (str, bytes)) or not np.iterable(image_shape) or len(image_shape) != 3:
-        raise ValueError(f"{func}: image_shape must be (C, H, W), got {image_shape!r}")
-    return tuple(check_int(func, f"image_shape[{i}]", v, low=1) for i, v in enumerate(image_shape))
+def _check_sizes(func, name, value, layout):
+    """``value`` as a tuple of ints >= 1, one per entry of ``layout`` (e.g. ``"(C, H, W)"``)."""
+    sizes = check_int_sequence(func, name, value, low=1)
+    if len(sizes) != layout.count(",") + 1:
+        raise ValueError(f"{func}: {name} must be {layout}, got {value!r}")
+    return sizes
 
 
 def negative_elbo(model, x):

@@ -18,8 +18,6 @@ import dataclasses
 import os
 from typing import Callable
 
-import numpy as np
-
 from minigrad import validation
 
 
@@ -99,9 +97,7 @@ def positive(default):
 def integers(default, low=None):
     """A tuple of integers >= ``low``, written ``256,128,64`` (empty: no entries)."""
     def check(func, name, value):
-        if isinstance(value, (str, bytes)) or not np.iterable(value):
-            raise TypeError(f"{func}: {name} must be a sequence of integers, got {value!r}")
-        return tuple(validation.check_int(func, f"{name}[{i}]", v, low) for i, v in enumerate(value))
+        return validation.check_int_sequence(func, name, value, low)
 
     def parse(text):
         return tuple(_or_text(int)(part) for part in text.split(",") if part.strip())

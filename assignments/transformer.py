@@ -40,12 +40,12 @@ def position_similarity(model):
 
 def main(args):
     data = load_data(args)
-    h, w = data.image_shape[1:]
-    if h % args.patch or w % args.patch:  # known only now that the images are
-        raise OptionError(f"--set: patch must divide the image size {h}x{w} of {data.name}, got {args.patch}")
+    try:  # whether --set patch fits is known only now that the images are
+        model = build_model(data, args)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
     # One BLAS thread: the products are (batch * 16 tokens, 64) by (64, 128) at most.
     with single_threaded_blas():
-        model = build_model(data, args)
         optimizer = Adam(model.parameters(), lr=args.lr)
         solver = fit(model, optimizer, data.X_train, data.y_train, data.X_val, data.y_val, args,
                      schedule=CosineAnnealingLR(optimizer, T_max=args.epochs))

@@ -21,7 +21,6 @@ makes every image of a batch independent of the others).
 """
 import argparse
 import os
-import zipfile
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -29,6 +28,7 @@ from scipy.ndimage import gaussian_filter
 import minigrad as mg
 from minigrad.validation import check_int
 from optim import Adam
+from optim.checkpoint import CheckpointError, load_arrays
 
 from . import cnn, plots
 from .cli import load_data, save_checkpoint, single_threaded_blas
@@ -94,11 +94,10 @@ def _cnn_state(path, model, data):
         raise OptionError(f"trained_cnn: checkpoint {path!r} does not exist; run "
                           f"`python -m assignments run cnn` or omit --set checkpoint")
     try:
-        with np.load(path) as saved:
-            state = {k[len("model."):]: saved[k] for k in saved.files if k.startswith("model.")}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise OptionError(f"trained_cnn: checkpoint {path!r} must be an .npz file written by the cnn "
-                          f"script, got an unreadable file ({exc})") from None
+        saved = load_arrays(path, "trained_cnn")
+    except (OSError, CheckpointError) as exc:
+        raise OptionError(f"{exc}; it must be the checkpoint.npz of the cnn script") from None
+    state = {k[len("model."):]: v for k, v in saved.items() if k.startswith("model.")}
     expected = model.state_dict()
     if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
         raise OptionError(f"trained_cnn: checkpoint {path!r} must hold the cnn for {data.name or 'the'} "

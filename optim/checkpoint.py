@@ -95,32 +95,45 @@ def load_checkpoint(path):
     OSError
         The file cannot be opened (missing, unreadable).
     """
+    arrays = load_arrays(path, "load_checkpoint")
+    if _TREE_KEY not in arrays:
+        raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (no '{_TREE_KEY}' member)")
+    try:
+        state = _decode(json.loads(str(arrays.pop(_TREE_KEY))), arrays)
+    except Exception as exc:  # JSON, a tree naming a missing array, a tree of the wrong shape
+        raise CheckpointError(f"load_checkpoint: {path} is truncated, damaged or not a checkpoint "
+                              f"({type(exc).__name__}: {exc})") from exc
+    if not isinstance(state, dict):
+        raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (its tree is not a dict)")
+    return state
+
+
+def load_arrays(path, func="load_arrays"):
+    """Every array of the ``.npz`` file at ``path``, by member name, read without pickle.
+
+    The one check of a checkpoint file, for ``load_checkpoint`` and for any
+    plain ``np.savez`` archive (e.g. a course script's model weights).
+
+    Raises
+    ------
+    CheckpointError
+        ``"{func}: {path} ..."``: the file is empty, not an ``.npz`` archive,
+        truncated, damaged, or holds pickled (object) arrays.
+    OSError
+        The file cannot be opened (missing, unreadable).
+    """
     # Our own file object, closed whatever happens: np.load on a path leaks it
     # (a ResourceWarning) when the archive turns out to be damaged.
     with open(path, "rb") as file:
         head = file.read(4)
         if not head:
-            raise CheckpointError(f"load_checkpoint: {path} is empty")
+            raise CheckpointError(f"{func}: {path} is empty")
         if head not in _ZIP_MAGIC:
-            raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (not an .npz archive)")
+            raise CheckpointError(f"{func}: {path} is not a checkpoint (not an .npz archive)")
         file.seek(0)
         try:
-            return _read(file, path)
-        except CheckpointError:
-            raise
-        except Exception as exc:  # zipfile, zlib, NumPy and JSON each raise their own kinds
-            raise CheckpointError(f"load_checkpoint: {path} is truncated, damaged or not a checkpoint "
+            with np.load(file, allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        except Exception as exc:  # zipfile, zlib and NumPy each raise their own kinds
+            raise CheckpointError(f"{func}: {path} is truncated, damaged or not a checkpoint "
                                   f"({type(exc).__name__}: {exc})") from exc
-
-
-def _read(file, path):
-    """The state tree in the open .npz ``file``; CheckpointError if it holds none."""
-    with np.load(file, allow_pickle=False) as data:
-        if _TREE_KEY not in data.files:
-            raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (no '{_TREE_KEY}' member)")
-        tree = json.loads(str(data[_TREE_KEY]))
-        arrays = {name: data[name] for name in data.files if name != _TREE_KEY}
-    state = _decode(tree, arrays)
-    if not isinstance(state, dict):
-        raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint (its tree is not a dict)")
-    return state

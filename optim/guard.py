@@ -8,6 +8,8 @@ what to try.
 """
 import math
 
+import numpy as np
+
 from minigrad.validation import check_finite
 
 
@@ -46,7 +48,31 @@ def first_nonfinite(named_arrays):
     return None
 
 
-def check_step(caller, loss, iteration, epoch, lr, **parameters):
+def divergence_hint(iteration, lr, updated=False, clipping=None):
+    """What a ``NonFiniteError`` advises, for every training loop.
+
+    Parameters
+    ----------
+    iteration : int
+        1-based iteration of the failed step.
+    lr : float
+        The step's learning rate, quoted in the advice.
+    updated : bool
+        The non-finite value came from this step's update (not its loss or gradients).
+    clipping : bool or None
+        Whether the loop clips gradients; False suggests it, None (a loop
+        without that option) does not mention it.
+
+    Before the first update the learning rate cannot be to blame: the model
+    or the loss computes the NaN or inf from the initial weights.
+    """
+    if iteration == 1 and not updated:
+        return "no update has been made yet, so the model or the loss computes it from the start"
+    hint = f"try a lower learning rate (now {lr:g})"
+    return hint + (" or gradient clipping (clip_grad_norm=...)" if clipping is False else "")
+
+
+def check_step(caller, loss, iteration, epoch, lr, *, after_update=False, **parameters):
     """Return ``loss`` as a float if it and the ``parameters`` are finite; else raise ``NonFiniteError``.
 
     Parameters
@@ -54,21 +80,38 @@ def check_step(caller, loss, iteration, epoch, lr, **parameters):
     caller : str
         Who trains, for the message (e.g. ``"vae"``).
     loss : float or one-element array
-        This step's loss.
+        This step's loss, computed before the step's update.
     iteration, epoch : int
         1-based position of the step.
     lr : float
         The step's learning rate, quoted in the hint.
+    after_update : bool
+        Whether an update of this step came before ``loss`` (a GAN's generator
+        loss follows its discriminator's update), so that even at iteration 1
+        the learning rate may be to blame.
     **parameters : ndarray
-        ``name=array`` pairs to check too: needed only where a non-finite
-        weight would not reach the next loss first (the linear classifiers'
-        losses refuse such weights themselves).
+        ``name=array`` pairs to check too, after the step's update: needed
+        only where a non-finite weight would not reach the next loss first
+        (the linear classifiers' losses refuse such weights themselves).
     """
-    value = float(loss)
-    where = f"at iteration {iteration} (epoch {epoch}); try a lower learning rate (now {lr:g})"
+    value = _loss_value(loss)
+    where = f"at iteration {iteration} (epoch {epoch})"
     if not math.isfinite(value):
-        raise NonFiniteError(f"{caller}: the loss is {value} {where}", iteration, epoch, None)
+        hint = divergence_hint(iteration, lr, updated=after_update)
+        raise NonFiniteError(f"{caller}: the loss is {value} {where}; {hint}", iteration, epoch, None)
     bad = first_nonfinite(parameters.items())
     if bad is not None:
-        raise NonFiniteError(f"{caller}: {bad} holds NaN or inf {where}", iteration, epoch, bad)
+        hint = divergence_hint(iteration, lr, updated=True)
+        raise NonFiniteError(f"{caller}: {bad} holds NaN or inf {where}; {hint}", iteration, epoch, bad)
     return value
+
+
+def _loss_value(loss):
+    """``loss`` (a real number or a one-element array) as a float; TypeError/ValueError otherwise."""
+    array = np.asarray(loss)
+    if isinstance(loss, (bool, np.bool_)) or array.dtype.kind not in "fiu":
+        raise TypeError(f"check_step: loss must be a real number, got {loss!r:.80}")
+    if array.size != 1:
+        raise ValueError(f"check_step: loss must be a single number (one step's loss), "
+                         f"got an array of shape {array.shape}")
+    return float(array.reshape(()))

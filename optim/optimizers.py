@@ -14,6 +14,7 @@ Example
 """
 import copy
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class Optimizer:
                 f"{self._name}: params must be an iterable of Parameters or of dicts, "
                 f"got a single {type(params).__name__} (wrap it in a list)"
             )
-        groups = list(params)
+        groups = list(_check_iterable(self._name, "params", params, "Parameters or of dicts"))
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -84,7 +85,8 @@ class Optimizer:
                 f"expected some of {sorted(self.defaults)}"
             )
         params = group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
+        params = [params] if isinstance(params, Tensor) else list(
+            _check_iterable(self._name, "a parameter group's 'params'", params, "Parameters"))
         if not params:
             raise ValueError(f"{self._name}: a parameter group has an empty 'params' list")
         for p in params:
@@ -117,14 +119,6 @@ class Optimizer:
                         f"of shape {p.shape}"
                     )
                 self._update(p.data, grad, self.state.setdefault(id(p), {}), group)
-
-    def describe(self, k=0):
-        """``"Adam(lr=0.001, betas=(0.9, 0.999), ...)"``: parameter group ``k``'s hyper-parameters.
-
-        ``lr`` is the group's base rate (``initial_lr``, the rate before any
-        schedule changed it), so the text describes how the optimizer was built.
-        """
-        return describe_group(self._name, self.param_groups[k])
 
     # ---------------------------------------------------------------- state
     def state_dict(self):
@@ -159,14 +153,21 @@ class Optimizer:
         """
         self._commit(self._prepare_load(state_dict))
 
-    def _prepare_load(self, state_dict):
-        """Check ``state_dict`` and return what ``_commit`` installs; change nothing."""
+    def _prepare_load(self, state_dict, strict=False):
+        """Check ``state_dict`` and return what ``_commit`` installs; change nothing.
+
+        ``strict``: also require the hyper-parameters this optimizer was built
+        with (``describe_group``'s, base ``lr`` included), as a resumed run
+        needs; ``load_state_dict`` replaces them instead, as in PyTorch.
+        """
         where = f"{self._name}.load_state_dict"
-        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: state_dict must be a dict, got {type(state_dict).__name__}")
+        if not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(f"{where}: state_dict must be a dict with 'state' and 'param_groups'")
         saved_type = state_dict.get("type", self._name)
         groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        if saved_type != self._name:
+        if saved_type != self._name and not strict:
             raise ValueError(f"{where}: the state comes from {saved_type}, this optimizer is {self._name}")
         if not isinstance(groups, (list, tuple)) or not isinstance(saved_state, dict):
             raise ValueError(f"{where}: 'param_groups' must be a list and 'state' a dict")
@@ -175,6 +176,8 @@ class Optimizer:
                 f"{where}: state has {len(groups)} parameter groups, "
                 f"optimizer has {len(self.param_groups)}"
             )
+        if strict:
+            self._check_settings(where, saved_type, groups)
         by_index, new_groups = {}, []
         for k, (saved, current) in enumerate(zip(groups, self.param_groups)):
             new_groups.append(self._merge_group(where, k, saved, current, by_index))
@@ -186,6 +189,16 @@ class Optimizer:
                 raise ValueError(f"{where}: state for unknown parameter index {i!r}")
             new_state[id(p)] = self._check_entries(where, i, entries, p, group_of[id(p)])
         return new_groups, new_state
+
+    def _check_settings(self, where, saved_type, groups):
+        """ValueError unless each saved group is of this class with this group's hyper-parameters."""
+        for k, (saved, current) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(saved, dict):
+                raise ValueError(f"{where}: group {k} of the state is not a dict")
+            if saved_type != self._name or group_settings(saved) != group_settings(current):
+                which = f" (parameter group {k})" if len(self.param_groups) > 1 else ""
+                raise ValueError(f"{where}: the state is of {describe_group(saved_type, saved)}{which}, "
+                                 f"this optimizer is {describe_group(self._name, current)}")
 
     def _merge_group(self, where, k, saved, current, by_index):
         """Group ``k``'s saved hyper-parameters over ``current``; fills ``by_index``."""
@@ -255,6 +268,13 @@ class Optimizer:
     def _check_common(self, group):
         return {"lr": check_number(self._name, "lr", group["lr"], low=0.0),
                 "weight_decay": check_number(self._name, "weight_decay", group["weight_decay"], low=0.0)}
+
+
+def _check_iterable(func, name, value, of):
+    """``value`` if it can be iterated over; TypeError naming ``name`` otherwise (e.g. None)."""
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{func}: {name} must be an iterable of {of}, got {type(value).__name__}")
+    return value
 
 
 def describe_group(type_name, group):

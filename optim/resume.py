@@ -2,19 +2,21 @@
 
 ``check_state(solver, state)`` compares a ``Solver.state_dict()`` (usually
 read from a checkpoint file) with the solver it is to be loaded into: the
-model's names, shapes and dtypes; the optimizer's class, hyper-parameters and
-state shapes; the schedule's class and arguments; the random generators; the
-history, counters and best-epoch record. It raises ``ValueError`` (or
-``TypeError``) with a message that reads after "checkpoint PATH", or returns
-the prepared pieces that ``Solver._restore`` installs, which can then no
-longer fail. So a refused checkpoint changes nothing.
+model's names, shapes, dtypes and finite weights; the optimizer's class,
+hyper-parameters and state shapes (``Optimizer._prepare_load(strict=True)``);
+the schedule's class and arguments (``LRScheduler._prepare_load``); the random
+generators; the history (finite numbers), counters and best-epoch record. It
+raises ``ValueError`` (or ``TypeError``) with a message that reads after
+"checkpoint PATH", or returns the prepared pieces that ``Solver._restore``
+installs, which can then no longer fail. So a refused checkpoint changes nothing.
 """
-import numbers
-
 import numpy as np
 
-from .optimizers import describe_group, group_settings
-from .schedules import describe_config
+from minigrad.validation import check_bool, check_finite, check_int, check_number
+
+# The ``func`` of the shared checks called here; dropped from their messages,
+# which read after "checkpoint PATH holds an invalid ...".
+_FUNC = "checkpoint"
 
 HISTORY_KEYS = ("loss", "lr", "train_acc", "val_acc", "val_loss")
 # Format 2: the optimizer's state names its class, the schedule's its configuration.
@@ -51,6 +53,10 @@ def _check_model_state(model, saved, what):
         if value.dtype != current.dtype:
             raise ValueError(f"does not fit the model: dtype mismatch for {what} '{name}': "
                              f"model has {current.dtype}, checkpoint has {value.dtype}")
+        try:
+            check_finite(_FUNC, name, value)
+        except ValueError:  # the Solver never saves one; a diverged run's weights must not come back
+            raise ValueError(f"holds NaN or inf in {what} '{name}' (weights of a diverged run)") from None
 
 
 def _check_history(history, iterations, epochs):
@@ -59,10 +65,11 @@ def _check_history(history, iterations, epochs):
         raise ValueError(f"holds a history without the keys {list(HISTORY_KEYS)}")
     for key, values in history.items():
         length = iterations if key in ("loss", "lr") else epochs
-        if not isinstance(values, list) or len(values) != length or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        if not isinstance(values, list) or len(values) != length:
             raise ValueError(f"holds a history whose '{key}' is not a list of {length} numbers "
                              f"(one per {'update' if key in ('loss', 'lr') else 'epoch'})")
+        for i, value in enumerate(values):
+            _rewrap(check_number, f"history['{key}'][{i}]", value)
 
 
 def _check_best(model, best, epochs):
@@ -73,18 +80,17 @@ def _check_best(model, best, epochs):
         if best["score"] is not None or best["state"] is not None:
             raise ValueError("holds a best-epoch record without its epoch")
         return
-    _check_count("best epoch", best["epoch"], low=1, high=epochs)
-    if not isinstance(best["score"], numbers.Real):
-        raise ValueError("holds a best-epoch record without a score")
+    _rewrap(check_int, "best epoch", best["epoch"], low=1, high=epochs)
+    _rewrap(check_number, "best score", best["score"])
     _check_model_state(model, best["state"], "best model")
 
 
-def _check_count(name, value, low=0, high=None):
-    """Raise ValueError unless ``value`` is an int (not a bool) in ``low .. high``."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
-            or (high is not None and value > high)):
-        upper = "" if high is None else high
-        raise ValueError(f"holds {name}={value!r}, expected an integer in {low}..{upper}")
+def _rewrap(check, name, value, **bounds):
+    """Run a ``minigrad.validation`` check; its refusal becomes "holds an invalid NAME (...)"."""
+    try:
+        check(_FUNC, name, value, **bounds)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"holds an invalid {name} ({str(exc).removeprefix(_FUNC + ': ')})") from None
 
 
 def _check_generator_state(name, bit_generator_type, value):
@@ -112,47 +118,34 @@ def check_state(solver, state):
     plan = {"optimizer": _check_optimizer(solver.optimizer, state["optimizer"]),
             "schedule": _check_schedule(solver.schedule, state["schedule"])}
     for key in ("epoch", "iteration", "bad_epochs"):
-        _check_count(key, state[key])
+        _rewrap(check_int, key, state[key], low=0)
     _check_history(state["history"], state["iteration"], state["epoch"])
     _check_best(solver.model, state["best"], state["epoch"])
-    if not isinstance(state["stopped_early"], bool):
-        raise ValueError(f"holds stopped_early={state['stopped_early']!r}, expected True or False")
+    _rewrap(check_bool, "stopped_early", state["stopped_early"])
     plan["generators"] = _check_generators(solver, state)
     return plan
 
+
 def _check_optimizer(optimizer, saved):
-    """The optimizer's prepared load, after checking its class and hyper-parameters match."""
-    name, current = type(optimizer).__name__, optimizer.param_groups
-    groups = saved.get("param_groups") if isinstance(saved, dict) else None
-    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-        raise ValueError("holds no optimizer state")
-    if len(groups) != len(current):
-        raise ValueError(f"holds an optimizer with {len(groups)} parameter groups, "
-                         f"this solver's {name} has {len(current)}")
-    for k, (old, new) in enumerate(zip(groups, current)):
-        if saved.get("type") != name or group_settings(old) != group_settings(new):
-            group = f" (parameter group {k})" if len(current) > 1 else ""
-            raise ValueError(f"holds {describe_group(saved.get('type'), old)}{group}, "
-                             f"this solver has {describe_group(name, new)}")
+    """The optimizer's prepared load; its class and hyper-parameters must be this optimizer's."""
     try:
-        return optimizer._prepare_load(saved)
+        return optimizer._prepare_load(saved, strict=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"does not fit the optimizer: {exc}") from None
 
+
 def _check_schedule(schedule, saved):
-    """The schedule's prepared load (None without a schedule), after checking its configuration."""
+    """The schedule's prepared load (None without a schedule); its configuration must match."""
     if (saved is None) != (schedule is None):
         raise ValueError("has a schedule, this solver has none" if schedule is None else
                          f"has no schedule, this solver has {schedule!r}")
     if saved is None:
         return None
-    config = saved.get("config") if isinstance(saved, dict) else None
-    if config != schedule.config():
-        raise ValueError(f"holds {describe_config(config)}, this solver has {schedule!r}")
     try:
         return schedule._prepare_load(saved)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"does not fit the schedule: {exc}") from None
+
 
 def _check_generators(solver, state):
     """The model's generators by name, after checking every saved generator state."""

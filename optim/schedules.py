@@ -88,7 +88,9 @@ class LRScheduler:
         """Check ``state_dict``; return ``(last_epoch, base_lrs, rates)`` for ``_commit``."""
         where = f"{type(self).__name__}.load_state_dict"
         keys = {"config", "last_epoch", "base_lrs"}
-        if not isinstance(state_dict, dict) or not keys <= set(state_dict):
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: state_dict must be a dict, got {type(state_dict).__name__}")
+        if not keys <= set(state_dict):
             raise ValueError(f"{where}: state_dict must be a dict with {sorted(keys)}")
         if state_dict["config"] != self.config():
             raise ValueError(f"{where}: the state is of {describe_config(state_dict['config'])}, "

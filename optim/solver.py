@@ -29,7 +29,6 @@ a broken model is evaluated or checkpointed, so the last checkpoint is good.
 import math
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -43,17 +42,19 @@ from minigrad.validation import (
     check_int,
     check_int_array,
     check_positive,
+    check_writable_dir,
 )
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .clipping import clip_grad_norm_
-from .guard import NonFiniteError, first_nonfinite
+from .guard import NonFiniteError, divergence_hint, first_nonfinite
 from .optimizers import Adam, Optimizer
 from .resume import CHECKPOINT_FORMAT, check_state, module_generators
 from .schedules import LRScheduler
 
 _DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
-def _check_data(data):
+def _check_data(data, dtype):
+    """The four arrays of ``data``, checked; ``X_*`` must have the model's parameter ``dtype`` (if any)."""
     if not isinstance(data, dict):
         raise TypeError(f"Solver: data must be a dict with keys {list(_DATA_KEYS)}, got {type(data).__name__}")
     missing = [k for k in _DATA_KEYS if k not in data]
@@ -62,6 +63,9 @@ def _check_data(data):
     arrays = {}
     for split in ("train", "val"):
         X = check_float_array("Solver", f"data['X_{split}']", data[f"X_{split}"])
+        if dtype is not None and X.dtype != dtype:  # refused here, not inside the first step
+            raise TypeError(f"Solver: data['X_{split}'] must have the dtype of the model's parameters "
+                            f"({dtype}), got {X.dtype}")
         y = check_int_array("Solver", f"data['y_{split}']", data[f"y_{split}"], ndim=1)
         if X.ndim < 1 or len(X) != len(y) or len(y) == 0:
             raise ValueError(
@@ -87,15 +91,6 @@ def _check_owned(model, optimizer):
             f"group {k}, position {i}, shape {p.shape}), so training would not change the model; "
             f"build the optimizer from this model's parameters()"
         )
-
-
-def _check_checkpoint_dir(path):
-    """``path`` (str or PathLike) unless it names an existing non-directory."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"Solver: checkpoint_dir must be a path or None, got {type(path).__name__}")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"Solver: checkpoint_dir must be a directory, got the file {os.fspath(path)!r}")
-    return path
 
 
 class Solver:
@@ -137,8 +132,8 @@ class Solver:
         Load the best epoch's weights into the model when ``train`` ends.
     checkpoint_dir : str, optional
         Write ``epoch_NNNN.npz`` there every ``checkpoint_every`` epochs.
-        ``train`` creates it and checks that it can write there before the
-        first epoch.
+        The Solver creates it and checks that it can write there when it is
+        built, so a bad folder fails before any training.
     progress : bool or None
         Show a tqdm bar (epoch, loss, samples/s). None: only when stdout is a TTY.
     verbose : bool
@@ -174,7 +169,7 @@ class Solver:
         if schedule is not None and schedule.optimizer is not optimizer:
             raise ValueError("Solver: schedule belongs to a different optimizer")
         self.model, self.optimizer, self.loss_fn, self.schedule = model, optimizer, loss_fn, schedule
-        self.data = _check_data(data)
+        self.data = _check_data(data, next((p.dtype for p in model.parameters()), None))
         self.batch_size = check_int("Solver", "batch_size", batch_size, low=1)
         self.epochs = check_int("Solver", "epochs", epochs, low=1)
         self.schedule_every = check_choice("Solver", "schedule_every", schedule_every, ("epoch", "iteration"))
@@ -190,10 +185,12 @@ class Solver:
         self.monitor = check_choice("Solver", "monitor", monitor, ("val_acc", "val_loss"))
         self.patience = None if patience is None else check_int("Solver", "patience", patience, low=1)
         self.restore_best = check_bool("Solver", "restore_best", restore_best)
-        self.checkpoint_dir = None if checkpoint_dir is None else _check_checkpoint_dir(checkpoint_dir)
         self.checkpoint_every = check_int("Solver", "checkpoint_every", checkpoint_every, low=1)
         self.progress = None if progress is None else check_bool("Solver", "progress", progress)
         self.verbose = check_bool("Solver", "verbose", verbose)
+        # Last: the only check with a side effect (it creates the folder), made once all others passed.
+        self.checkpoint_dir = (None if checkpoint_dir is None else
+                               check_writable_dir("Solver", "checkpoint_dir", checkpoint_dir))
 
         self._rng = np.random.default_rng(self.seed)
         self._named_params = list(model.named_parameters())
@@ -210,7 +207,6 @@ class Solver:
     # ------------------------------------------------------------ training
     def train(self):
         """Run the remaining epochs (until ``epochs``, or early stopping); return ``history``."""
-        self._prepare_checkpoint_dir()
         self._bar = self._make_bar()
         self._timing = [0, 0.0]  # samples, seconds spent in updates
         try:
@@ -302,26 +298,11 @@ class Solver:
 
         ``updated``: the optimizer's step itself made the non-finite value.
         """
-        lr = self.optimizer.param_groups[0]["lr"]
-        hint = (f"; try a lower learning rate (now {lr:g})"
-                + ("" if self.clip_grad_norm is not None else " or gradient clipping (clip_grad_norm=...)"))
-        if self.iteration == 0 and not updated:  # before any update the rate is not to blame
-            hint = "; no update has been made yet, so the model or loss_fn computes it from the start"
+        hint = divergence_hint(self.iteration + 1, self.optimizer.param_groups[0]["lr"], updated,
+                               clipping=self.clip_grad_norm is not None)
         if self.last_checkpoint is not None:
             hint += f"; the last checkpoint is {self.last_checkpoint}"
-        raise NonFiniteError(f"Solver: {message}{hint}", self.iteration + 1, self.epoch + 1, parameter)
-
-    def _prepare_checkpoint_dir(self):
-        """Create ``checkpoint_dir`` and write a scratch file there, so a bad one fails before any epoch."""
-        if self.checkpoint_dir is None:
-            return
-        try:
-            os.makedirs(self.checkpoint_dir, exist_ok=True)
-            with tempfile.TemporaryFile(dir=self.checkpoint_dir):
-                pass
-        except OSError as exc:
-            raise ValueError(f"Solver: checkpoint_dir {os.fspath(self.checkpoint_dir)!r} is not a writable "
-                             f"directory ({exc.strerror or exc})") from exc
+        raise NonFiniteError(f"Solver: {message}; {hint}", self.iteration + 1, self.epoch + 1, parameter)
 
     def _track_best(self, score):
         if self.best_score is None or score > self.best_score:
@@ -471,8 +452,12 @@ def overfit_small(model, data, n=50, *, loss_fn, optimizer=None, lr=1e-3, epochs
     n = check_int("overfit_small", "n", n, low=1)
     epochs = check_int("overfit_small", "epochs", epochs, low=1)
     batch_size = check_int("overfit_small", "batch_size", batch_size, low=1)
-    if not isinstance(data, dict) or "X_train" not in data or "y_train" not in data:
-        raise ValueError("overfit_small: data must be a dict with 'X_train' and 'y_train'")
+    if not isinstance(data, dict):
+        raise TypeError(f"overfit_small: data must be a dict with 'X_train' and 'y_train', "
+                        f"got {type(data).__name__}")
+    if "X_train" not in data or "y_train" not in data:
+        raise ValueError(f"overfit_small: data must be a dict with 'X_train' and 'y_train', "
+                         f"got keys {list(data)}")
     X, y = np.asarray(data["X_train"])[:n], np.asarray(data["y_train"])[:n]
     small = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
     if optimizer is None:

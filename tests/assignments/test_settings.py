@@ -195,14 +195,15 @@ def test_an_output_root_that_cannot_hold_the_run_folder_is_refused_before_any_wo
     blocker.write_text("not a folder")
     out = blocker if where == "file" else blocker / "runs"
     line = _refused(capsys, ["run", "softmax", "--out", str(out)])
-    assert f"--out must be a directory where '{out / 'softmax'}' can be written, got '{out}'" in line
+    assert (f"--out: the run folder must be a directory where files can be written, "
+            f"got '{out / 'softmax'}'") in line
     assert blocker.read_text() == "not a folder"
 
 
 def test_a_run_folder_that_is_a_file_is_refused(capsys, no_work, tmp_path):
     (tmp_path / "softmax").write_text("")
     line = _refused(capsys, ["run", "softmax", "--out", str(tmp_path)])
-    assert "--out must be a directory where" in line and "File exists" in line
+    assert "--out: the run folder must be a directory where" in line and "(File exists)" in line
 
 
 def test_a_read_only_output_folder_is_refused(capsys, no_work, tmp_path, monkeypatch):
@@ -210,9 +211,17 @@ def test_a_read_only_output_folder_is_refused(capsys, no_work, tmp_path, monkeyp
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("assignments.cli.tempfile.TemporaryFile", refuse)
+    monkeypatch.setattr("minigrad.validation.tempfile.TemporaryFile", refuse)
     line = _refused(capsys, ["run", "softmax", "--out", str(tmp_path)])
-    assert "--out must be a directory where" in line and "Permission denied" in line
+    assert "--out: the run folder must be a directory where" in line and "(Permission denied)" in line
+
+
+@pytest.mark.parametrize("flag, value", [("--epochs", "3"), ("--batch-size", "8"), ("--lr", "0.1")])
+def test_a_training_option_of_a_script_without_training_is_refused(capsys, no_work, tmp_path, flag, value):
+    line = _refused(capsys, ["run", "knn", flag, value, "--out", str(tmp_path)])
+    assert line.startswith("python -m assignments run: error: "), line
+    assert f"{flag}: knn takes no {flag} (its training options: none), got {value}" in line
+    assert not os.path.exists(tmp_path / "knn")  # refused before the run folder was made
 
 
 # ----------------------------------------------------------------------------- data
@@ -272,16 +281,21 @@ def test_small_but_valid_files_work_with_a_validation_set_that_fits(capsys, tmp_
 
 
 @pytest.mark.parametrize("name, option, message", [
-    ("transformer", "patch=5", "--set: patch must divide the image size 28x28 of mnist5k, got 5"),
-    ("visualization", "checkpoint={bad}", "trained_cnn: checkpoint '{bad}' must be an .npz file written by "
-                                          "the cnn script, got an unreadable file"),
+    ("transformer", "patch=5", "error: VisionTransformer: patch must divide the image size 28x28, got 5"),
+    ("visualization", "checkpoint={bad}", "trained_cnn: {bad} is not a checkpoint (not an .npz archive); "
+                                          "it must be the checkpoint.npz of the cnn script"),
+    ("visualization", "checkpoint={pickled}", "trained_cnn: {pickled} is truncated, damaged or not a "
+                                              "checkpoint (ValueError: Object arrays cannot be loaded"),
+    ("gan", "checkpoint={empty}", "trained_cnn: {empty} is empty; it must be the checkpoint.npz"),
     ("gan", "checkpoint={other}", "trained_cnn: checkpoint '{other}' must hold the cnn for mnist5k images "
                                   "(1, 28, 28) with 10 classes, got a different network"),
 ])
 def test_a_setting_that_does_not_fit_the_data_is_refused_before_training(capsys, tmp_path, name, option,
                                                                         message):
-    paths = {"bad": str(tmp_path / "bad.npz"), "other": str(tmp_path / "other.npz")}
+    paths = {key: str(tmp_path / f"{key}.npz") for key in ("bad", "other", "pickled", "empty")}
     (tmp_path / "bad.npz").write_bytes(b"not a zip file")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.savez(tmp_path / "pickled.npz", **{"model.features.0.weight": np.array([{}], dtype=object)})
     np.savez(tmp_path / "other.npz", **{"model.features.0.weight": np.zeros((3, 1, 3, 3), np.float32)})
     line = _refused(capsys, ["run", name, "--quick", "--set", option.format(**paths),
                              "--out", str(tmp_path / "runs")])
@@ -324,7 +338,8 @@ def test_the_training_arguments_are_a_valid_value_or_one_line_with_exit_2(text):
      r"FullyConnectedNet: dropout must be in \[0, 1\), got nan"),
     ("FullyConnectedNet", (0, (3,), 2), {}, ValueError, "FullyConnectedNet: input_dim must be an integer"),
     ("ConvNet", ((1, 8, 8), 10), {"shift": -1}, ValueError, "ConvNet: shift must be an integer >= 0, got -1"),
-    ("ConvNet", ((1, 8, 8), 10), {"channels": (4,)}, ValueError, "ConvNet: channels must hold 2 integers"),
+    ("ConvNet", ((1, 8, 8), 10), {"channels": (4,)}, ValueError,
+     r"ConvNet: channels must be \(int, int\), got \(4,\)"),
     ("ConvNet", ((1, 8, 8), 10), {"hidden": 1.5}, TypeError, "ConvNet: hidden must be an integer, got 1.5"),
     ("RandomShift", (-2,), {}, ValueError, "RandomShift: pixels must be an integer >= 0, got -2"),
     ("RecurrentClassifier", ((1, 4, 4), 2), {"hidden": 0}, ValueError, "RecurrentClassifier: hidden must be"),
@@ -356,6 +371,57 @@ def test_the_scripts_library_functions_refuse_bad_settings_naming_them(rng):
                             ({"seed": -1}, "train: seed must be an integer >= 0, got -1")):
         with pytest.raises(ValueError, match=message):
             spiral.train(**kwargs, log=lambda line: None)
+
+
+@pytest.mark.parametrize("image_shape, error, message", [
+    (5, TypeError, "image_shape must be a sequence of integers, got 5"),
+    ("1x8x8", TypeError, "image_shape must be a sequence of integers, got '1x8x8'"),
+    ((1, 8), ValueError, r"image_shape must be \(C, H, W\), got \(1, 8\)"),
+    ((1, 8, 0), ValueError, r"image_shape\[2\] must be an integer >= 1, got 0"),
+    ((1, 8.0, 8), TypeError, r"image_shape\[1\] must be an integer, got 8.0"),
+])
+@pytest.mark.parametrize("build", [
+    lambda shape: models.ConvNet(shape, 10), lambda shape: models.RecurrentClassifier(shape, 10),
+    lambda shape: models.VisionTransformer(shape, 10), lambda shape: gan.Generator(4, shape),
+    lambda shape: gan.Discriminator(shape), lambda shape: captioning.Captioner(shape),
+])
+def test_an_image_shape_of_the_wrong_kind_or_size_is_refused_by_every_model(build, image_shape, error, message):
+    with pytest.raises(error, match=r"^(ConvNet|RecurrentClassifier|VisionTransformer|Generator|Discriminator|"
+                                    r"Captioner): " + message):
+        build(image_shape)
+
+
+@pytest.mark.parametrize("name, build", [
+    ("FullyConnectedNet", lambda rng: models.FullyConnectedNet(4, (3,), 2, rng=rng)),
+    ("ConvNet", lambda rng: models.ConvNet((1, 8, 8), 10, rng=rng)),
+    ("RandomShift", lambda rng: models.RandomShift(2, rng=rng)),
+    ("RecurrentClassifier", lambda rng: models.RecurrentClassifier((1, 4, 4), 2, rng=rng)),
+    ("VisionTransformer", lambda rng: models.VisionTransformer((1, 28, 28), 10, rng=rng)),
+    ("VAE", lambda rng: models.VAE(16, 8, 2, rng=rng)),
+    ("Generator", lambda rng: gan.Generator(4, (1, 6, 6), rng=rng)),
+    ("Discriminator", lambda rng: gan.Discriminator((1, 6, 6), rng=rng)),
+    ("Captioner", lambda rng: captioning.Captioner((1, 8, 24), rng=rng)),
+])
+def test_every_model_checks_its_rng_naming_itself(name, build):
+    with pytest.raises(ValueError, match=f"^{name}: rng must be an integer >= 0, got -1$"):
+        build(-1)
+    with pytest.raises(TypeError, match=f"^{name}: rng must be a numpy Generator, an int seed or None, got str"):
+        build("0")
+    a, b = build(np.random.default_rng(3)), build(3)  # a Generator and its seed build the same weights
+    for (key, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        np.testing.assert_array_equal(x, y, err_msg=key)
+
+
+def test_integers_settings_and_models_share_one_sequence_check():
+    setting = settings.integers((4,), low=1)
+    for value in (5, "12", None):
+        with pytest.raises(TypeError, match="^s: hidden must be a sequence of integers"):
+            setting.check("s", "hidden", value)
+    with pytest.raises(ValueError, match=r"^s: hidden\[1\] must be an integer >= 1, got 0$"):
+        setting.check("s", "hidden", [3, 0])
+    assert setting.check("s", "hidden", [np.int64(3), 2]) == (3, 2)
+    with pytest.raises(TypeError, match="^FullyConnectedNet: hidden_dims must be a sequence of integers, got 8$"):
+        models.FullyConnectedNet(4, 8, 2)
 
 
 @given(dropout=st.one_of(st.floats(allow_nan=True, allow_infinity=True).filter(lambda d: not 0 <= d < 1),

@@ -43,8 +43,10 @@ def test_vit_gradients_match_central_differences(rng):
 
 
 def test_image_must_tile_into_patches():
-    with pytest.raises(ValueError, match="VisionTransformer: image size 28x28 must be a multiple of patch=5"):
+    with pytest.raises(ValueError, match=r"^VisionTransformer: patch must divide the image size 28x28, got 5$"):
         VisionTransformer((1, 28, 28), 10, patch=5)
+    with pytest.raises(ValueError, match=r"^VisionTransformer: patch must divide the image size 28x20, got 7$"):
+        VisionTransformer((1, 28, 20), 10)  # the default patch=7 divides the height only
 
 
 @pytest.mark.slow

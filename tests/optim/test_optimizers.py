@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from optim import SGD, AdaGrad, Adam, AdamW, RMSProp, clip_grad_norm_, clip_grad_value_
+from optim.optimizers import describe_group
 from tests.conftest import assert_close
 from tests.optim.problems import run_minigrad, run_torch
 
@@ -330,7 +331,8 @@ def test_hyperparameters_are_stored_clean():
     opt = Adam([mg.Parameter(np.ones(2))], lr=np.float32(0.5), betas=[0.5, 0.75], amsgrad=np.bool_(True))
     group = opt.param_groups[0]
     assert type(group["lr"]) is float and group["betas"] == (0.5, 0.75) and group["amsgrad"] is True
-    assert opt.describe() == "Adam(lr=0.5, betas=(0.5, 0.75), eps=1e-08, weight_decay=0.0, amsgrad=True)"
+    assert describe_group("Adam", group) == ("Adam(lr=0.5, betas=(0.5, 0.75), eps=1e-08, weight_decay=0.0, "
+                                             "amsgrad=True)")
 
 
 def _stepped(cls, **kwargs):
@@ -384,6 +386,31 @@ def test_malformed_state_dict_is_refused_and_changes_nothing(edit, message):
     assert after["param_groups"] == before["param_groups"]
     for i in before["state"]:
         np.testing.assert_array_equal(after["state"][i]["exp_avg"], before["state"][i]["exp_avg"])
+
+
+@pytest.mark.parametrize("params", [None, 5, 2.5])
+def test_params_that_are_not_iterable_raise_type_error_naming_params(params):
+    with pytest.raises(TypeError, match=f"SGD: params must be an iterable of Parameters or of dicts, "
+                                        f"got {type(params).__name__}"):
+        SGD(params)
+    with pytest.raises(TypeError, match="a parameter group's 'params' must be an iterable of Parameters"):
+        SGD([{"params": params}])
+
+
+@pytest.mark.parametrize("state_dict", [5, None, [("state", {})], "state"])
+def test_load_state_dict_of_a_non_dict_is_a_type_error(state_dict):
+    opt = _stepped(Adam)
+    with pytest.raises(TypeError, match=f"Adam.load_state_dict: state_dict must be a dict, "
+                                        f"got {type(state_dict).__name__}"):
+        opt.load_state_dict(state_dict)
+
+
+def test_strict_load_requires_the_same_settings_and_plain_load_replaces_them():
+    saved, opt = _stepped(Adam, lr=0.1).state_dict(), _stepped(Adam, lr=0.2)
+    with pytest.raises(ValueError, match=r"the state is of Adam\(lr=0.1, .*this optimizer is Adam\(lr=0.2,"):
+        opt._prepare_load(saved, strict=True)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["lr"] == 0.1
 
 
 def test_clip_grad_norm_arguments():

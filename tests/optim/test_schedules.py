@@ -264,3 +264,12 @@ def test_state_of_another_schedule_is_refused():
         with pytest.raises((ValueError, TypeError), match=message):
             schedule.load_state_dict(bad)
         assert schedule.last_epoch == 5 and opt.param_groups[0]["lr"] == lr
+
+
+@pytest.mark.parametrize("state_dict", [5, None, ["config", "last_epoch", "base_lrs"]])
+def test_load_state_dict_of_a_non_dict_is_a_type_error(state_dict):
+    schedule = schedules.StepLR(_opt(), 3)
+    with pytest.raises(TypeError, match=f"^StepLR.load_state_dict: state_dict must be a dict, "
+                                        f"got {type(state_dict).__name__}$"):
+        schedule.load_state_dict(state_dict)
+    assert schedule.last_epoch == 0

@@ -359,19 +359,21 @@ REFUSED = {
                     "dtype mismatch for model 'W1': model has float64, checkpoint has float32"),
     "model keys": (lambda s: _set(s, ["model", "W3"], np.zeros(2)), r"unexpected keys \['W3'\]"),
     "optimizer type": (lambda s: _set(s, ["optimizer", "type"], "AdamW"),
-                       r"holds AdamW\(lr=0.01, .*\), this solver has Adam\(lr=0.01, "),
+                       r"does not fit the optimizer: Adam.load_state_dict: the state is of AdamW\(lr=0.01, "
+                       r".*\), this optimizer is Adam\(lr=0.01, "),
     "optimizer betas": (lambda s: _set(s, ["optimizer", "param_groups", 0, "betas"], (0.5, 0.9)),
-                        r"holds Adam\(lr=0.01, betas=\(0.5, 0.9\).*this solver has Adam\(lr=0.01, betas=\(0.9"),
+                        r"is of Adam\(lr=0.01, betas=\(0.5, 0.9\).*this optimizer is Adam\(lr=0.01, betas=\(0.9"),
     "optimizer base lr": (lambda s: _set(s, ["optimizer", "param_groups", 0, "initial_lr"], 0.5),
-                          r"holds Adam\(lr=0.5, .*this solver has Adam\(lr=0.01,"),
+                          r"is of Adam\(lr=0.5, .*this optimizer is Adam\(lr=0.01,"),
     "optimizer state shape": (lambda s: _set(s, ["optimizer", "state", 0, "exp_avg"], np.zeros((2, 2))),
                               r"does not fit the optimizer: .*'exp_avg' of parameter 0 has shape \(2, 2\)"),
     "optimizer state entries": (lambda s: s["optimizer"]["state"][1].pop("exp_avg_sq"),
                                 "does not fit the optimizer: .*state of parameter 1 must hold"),
     "schedule type": (lambda s: _set(s, ["schedule", "config"], {"type": "ExponentialLR", "gamma": 0.5}),
-                      r"holds ExponentialLR\(gamma=0.5\), this solver has StepLR\(step_size=1, gamma=0.5\)"),
+                      r"does not fit the schedule: StepLR.load_state_dict: the state is of ExponentialLR\(gamma=0.5\), "
+                      r"this schedule is StepLR\(step_size=1, gamma=0.5\)"),
     "schedule config": (lambda s: _set(s, ["schedule", "config", "step_size"], 2),
-                        r"holds StepLR\(step_size=2, gamma=0.5\), this solver has StepLR\(step_size=1"),
+                        r"the state is of StepLR\(step_size=2, gamma=0.5\), this schedule is StepLR\(step_size=1"),
     "no schedule": (lambda s: _set(s, ["schedule"], None), r"has no schedule, this solver has StepLR"),
     "schedule clock": (lambda s: _set(s, ["schedule", "last_epoch"], -1),
                        "does not fit the schedule: .*last_epoch"),
@@ -385,12 +387,32 @@ REFUSED = {
                          "invalid numpy_global_rng state"),
     "history length": (lambda s: s["history"]["loss"].pop(), "history whose 'loss' is not a list of 8 numbers"),
     "history keys": (lambda s: s["history"].pop("lr"), "history without the keys"),
-    "history values": (lambda s: _set(s, ["history", "val_acc", 0], "high"), "history whose 'val_acc'"),
-    "epoch": (lambda s: _set(s, ["epoch"], -1), r"holds epoch=-1, expected an integer in 0\.\."),
+    "history values": (lambda s: _set(s, ["history", "val_acc", 0], "high"),
+                       r"invalid history\['val_acc'\]\[0\] \(.* must be a real number, got 'high'\)"),
+    "epoch": (lambda s: _set(s, ["epoch"], -1),
+              r"holds an invalid epoch \(epoch must be an integer >= 0, got -1\)"),
+    "iteration type": (lambda s: _set(s, ["iteration"], 8.0),
+                       r"holds an invalid iteration \(iteration must be an integer, got 8.0\)"),
     "best state": (lambda s: _set(s, ["best", "state", "b1"], np.zeros(3)),
                    "shape mismatch for best model 'b1'"),
-    "best epoch": (lambda s: _set(s, ["best", "epoch"], 7), "holds best epoch=7"),
-    "stopped_early": (lambda s: _set(s, ["stopped_early"], "no"), "stopped_early='no'"),
+    "best epoch": (lambda s: _set(s, ["best", "epoch"], 7),
+                   r"holds an invalid best epoch \(best epoch must be an integer in \[1, 1\], got 7\)"),
+    "stopped_early": (lambda s: _set(s, ["stopped_early"], "no"),
+                      r"invalid stopped_early \(stopped_early must be True or False, got 'no'\)"),
+    # A checkpoint of a diverged model must not bring NaN weights back.
+    "NaN model weight": (lambda s: s["model"]["W2"].__setitem__((0, 1), np.nan),
+                         r"holds NaN or inf in model 'W2' \(weights of a diverged run\)"),
+    "inf best weight": (lambda s: s["best"]["state"]["b1"].__setitem__(2, -np.inf),
+                        r"holds NaN or inf in best model 'b1'"),
+    "NaN history entry": (lambda s: _set(s, ["history", "loss", 3], math.nan),
+                          r"invalid history\['loss'\]\[3\] \(history\['loss'\]\[3\] must be finite, got nan\)"),
+    "inf history entry": (lambda s: _set(s, ["history", "val_loss", 0], math.inf),
+                          r"invalid history\['val_loss'\]\[0\]"),
+    "bool history entry": (lambda s: _set(s, ["history", "lr", 0], True),
+                           r"invalid history\['lr'\]\[0\] \(history\['lr'\]\[0\] must be a real number"),
+    "bool best score": (lambda s: _set(s, ["best", "score"], True),
+                        r"invalid best score \(best score must be a real number, got True\)"),
+    "NaN best score": (lambda s: _set(s, ["best", "score"], math.nan), r"invalid best score"),
 }
 
 
@@ -434,9 +456,9 @@ def test_adam_checkpoint_into_sgd_solver_is_refused(tmp_path, one_epoch_checkpoi
     opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
     solver = Solver(model, blobs(), opt, cross_entropy, 16, 3, StepLR(opt, step_size=1, gamma=0.5),
                     progress=False)
-    with pytest.raises(CheckpointError, match=r"holds Adam\(lr=0.01, betas=\(0.9, 0.999\), eps=1e-08, "
-                                              r"weight_decay=0.0001, amsgrad=False\), this solver has "
-                                              r"SGD\(lr=0.1, momentum=0.9, dampening=0.0"):
+    with pytest.raises(CheckpointError, match=r"the state is of Adam\(lr=0.01, betas=\(0.9, 0.999\), "
+                                              r"eps=1e-08, weight_decay=0.0001, amsgrad=False\), this "
+                                              r"optimizer is SGD\(lr=0.1, momentum=0.9, dampening=0.0"):
         solver.load_checkpoint(one_epoch_checkpoint)
     assert opt.param_groups[0]["lr"] == 0.1 and "betas" not in opt.param_groups[0] and opt.state == {}
 
@@ -449,40 +471,46 @@ def test_unreadable_checkpoint_file_is_a_checkpoint_error(tmp_path):
 
 
 # ---------------------------------------------------------------- checkpoint_dir
+WRITABLE = "Solver: checkpoint_dir must be a directory where files can be written, got"
+
+
 def test_checkpoint_dir_that_is_a_file_is_refused_at_construction(tmp_path):
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ValueError, match="checkpoint_dir must be a directory"):
+    with pytest.raises(ValueError, match=f"{WRITABLE} '.*file' \\(File exists\\)"):
         make_solver(tmp=str(tmp_path / "file"))
-    with pytest.raises(TypeError, match="checkpoint_dir must be a path or None"):
+    with pytest.raises(TypeError, match="Solver: checkpoint_dir must be a path, got int"):
         make_solver(tmp=3)
 
 
-def test_unwritable_checkpoint_dir_is_refused_before_the_first_epoch(tmp_path):
+def test_unwritable_checkpoint_dir_is_refused_before_any_training(tmp_path):
     (tmp_path / "file").write_text("x")
-    solver = make_solver(tmp=str(tmp_path / "file" / "runs"))  # below a file: cannot be created
-    calls = []
-    solver.loss_fn = lambda scores, y: calls.append(1) or cross_entropy(scores, y)
-    with pytest.raises(ValueError, match="checkpoint_dir .*runs' is not a writable directory"):
-        solver.train()
-    assert calls == [] and solver.iteration == 0 and solver.epoch == 0
+    with pytest.raises(ValueError, match=f"{WRITABLE} '.*file/runs'"):  # below a file: cannot be created
+        make_solver(tmp=str(tmp_path / "file" / "runs"))
 
 
-def test_read_only_checkpoint_dir_is_refused_before_the_first_epoch(tmp_path, monkeypatch):
+def test_read_only_checkpoint_dir_is_refused_before_any_training(tmp_path, monkeypatch):
     # Root may write anywhere, so the refusal of a read-only folder is simulated.
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    solver = make_solver(tmp=str(tmp_path / "ro"))
-    monkeypatch.setattr("optim.solver.tempfile.TemporaryFile", refuse)
-    with pytest.raises(ValueError, match="'.*ro' is not a writable directory \\(Permission denied\\)"):
-        solver.train()
-    assert solver.iteration == 0 and solver.epoch == 0
+    monkeypatch.setattr("minigrad.validation.tempfile.TemporaryFile", refuse)
+    with pytest.raises(ValueError, match=f"{WRITABLE} '.*ro' \\(Permission denied\\)"):
+        make_solver(tmp=str(tmp_path / "ro"))
 
 
-def test_checkpoint_dir_is_created_by_train(tmp_path):
+def test_checkpoint_dir_is_created_by_the_solver_and_holds_only_checkpoints(tmp_path):
     solver = make_solver(epochs=1, tmp=str(tmp_path / "a" / "b"))
+    assert os.listdir(tmp_path / "a" / "b") == []  # probed: the scratch file is gone
     solver.train()
     assert os.listdir(tmp_path / "a" / "b") == ["epoch_0001.npz"]
+
+
+def test_data_of_another_dtype_than_the_model_is_refused_at_construction(tmp_path):
+    data = {k: v.astype(np.float32) if k.startswith("X") else v for k, v in blobs().items()}
+    with pytest.raises(TypeError, match=r"Solver: data\['X_train'\] must have the dtype of the model's "
+                                        r"parameters \(float64\), got float32"):
+        make_solver(data=data, tmp=str(tmp_path / "runs"))
+    assert not (tmp_path / "runs").exists()  # refused before the folder was made
 
 
 # --------------------------------------------------------------------- NaN guard
@@ -562,7 +590,7 @@ def test_diverging_run_ends_in_nonfinite_error():
 
 def test_diverging_layers_model_ends_in_nonfinite_error():
     """With batch norm and cross-entropy in the model (every course script), NaN reaches the guard."""
-    layers = pytest.importorskip("layers")
+    import layers
     model = layers.Sequential(layers.Linear(4, 16), layers.BatchNorm1d(16), layers.ReLU(), layers.Linear(16, 3))
     data = {k: v.astype(np.float32) if k.startswith("X") else v for k, v in blobs().items()}
     solver = Solver(model, data, SGD(model.parameters(), lr=1e30), layers.cross_entropy, 16, 3, progress=False)
@@ -626,6 +654,16 @@ def test_negative_labels_are_refused():
         make_solver(data=data)
 
 
+@pytest.mark.parametrize("data, error, message", [
+    (None, TypeError, "overfit_small: data must be a dict with 'X_train' and 'y_train', got NoneType"),
+    ([1, 2], TypeError, "got list"),
+    ({"X_train": np.zeros((2, 4))}, ValueError, r"got keys \['X_train'\]"),
+])
+def test_overfit_small_data_must_be_a_dict_of_training_arrays(data, error, message):
+    with pytest.raises(error, match=message):
+        overfit_small(MLP(), data, loss_fn=cross_entropy)
+
+
 @pytest.mark.parametrize("kwargs, message", [(dict(n=0), "overfit_small: n must be"),
                                              (dict(epochs=0), "overfit_small: epochs must be"),
                                              (dict(batch_size=1.5), "overfit_small: batch_size must be"),
@@ -642,3 +680,23 @@ def test_nan_before_any_update_blames_the_model_not_the_learning_rate():
     with pytest.raises(NonFiniteError, match=r"iteration 1 \(epoch 1\).*no update has been made yet") as info:
         solver.train()
     assert "learning rate" not in str(info.value)
+
+
+def test_checkpoint_dir_may_be_a_path_object(tmp_path):
+    solver = make_solver(epochs=1, tmp=tmp_path / "runs")
+    assert solver.checkpoint_dir == str(tmp_path / "runs")
+    solver.train()
+    assert os.listdir(tmp_path / "runs") == ["epoch_0001.npz"]
+
+
+def test_a_checkpoint_of_a_diverged_run_is_refused_and_changes_nothing(tmp_path):
+    """The file a crashed run might leave by other means: every weight NaN."""
+    solver = make_solver(epochs=2)
+    solver.run_epoch()
+    state = solver.state_dict()
+    state["model"] = {k: np.full_like(v, np.nan) for k, v in state["model"].items()}
+    before = params_of(solver)
+    with pytest.raises(CheckpointError, match=r"holds NaN or inf in model '\w+' \(weights of a diverged run\)"):
+        solver.load_state_dict(state)
+    for name, value in params_of(solver).items():
+        np.testing.assert_array_equal(value, before[name])
