@@ -36,7 +36,8 @@ import time
 
 import numpy as np
 
-from minigrad.validation import check_writable_dir
+from minigrad import validation
+from minigrad.validation import ArgumentParser, check_writable_dir
 
 from . import data as datasets
 from .settings import OptionError, declare, integer, training
@@ -64,13 +65,6 @@ QUICK_SIZES = (500, 100, 100)
 # with the same ranges), and --seed.
 TRAINING_OPTIONS = ("epochs", "batch_size", "lr")
 COMMON = declare(**training(epochs=None, batch_size=None, lr=None).declared, seed=integer(0, low=0))
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line: ``PROG: error: MESSAGE`` (exit code 2)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser():
@@ -105,13 +99,7 @@ def build_parser():
 def argument_type(name):
     """The argparse ``type`` reading option ``name`` as declared in ``COMMON``."""
     setting = COMMON.declared[name]
-
-    def parse(text):
-        try:
-            return setting.read("argument", name, text)
-        except OptionError:
-            raise argparse.ArgumentTypeError(setting.refusal(text)) from None
-    return parse
+    return validation.argument_type(lambda func, _, text: setting.read(func, name, text), kind=str)
 
 
 def load_script(name):

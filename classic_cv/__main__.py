@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from minigrad.validation import check_int, check_number
+from minigrad.validation import ArgumentParser, argument_type, check_int, check_number
 
 from . import io
 from .filters import MAX_SIGMA, rgb2gray
@@ -32,29 +32,9 @@ class UsageError(Exception):
     """A bad option or file; the message starts with the option's name."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``PROG: error: MESSAGE`` on stderr, exit code 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _option(kind=float, **bounds):
-    """An argparse ``type`` that parses ``kind`` and applies ``minigrad.validation``'s
-    range check (``low``, ``high``, ``low_open``), so NaN and inf never pass."""
-    check = check_int if kind is int else check_number
-
-    def parse(text):
-        try:
-            return check("", "value", kind(text), **bounds)
-        except ValueError as exc:
-            if "must be" not in str(exc):  # kind(text) itself failed
-                raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, "
-                                                 f"got {text!r}") from None
-            raise argparse.ArgumentTypeError("must be" + str(exc).partition(" must be")[2]) from None
-
-    parse.__name__ = kind.__name__
-    return parse
+    """An argparse ``type`` for a number in a range (``low``, ``high``, ``low_open``)."""
+    return argument_type(check_int if kind is int else check_number, kind, **bounds)
 
 
 def _call(options, fn, *args, **kwargs):
@@ -218,7 +198,7 @@ def _stitch(args):
 
 
 def build_parser():
-    parser = _Parser(prog="python -m classic_cv", description=__doc__,
+    parser = ArgumentParser(prog="python -m classic_cv", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 

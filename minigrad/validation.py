@@ -11,6 +11,7 @@ an ndarray) or raises with a message of one shape::
 right kind with a wrong shape or value. Public functions validate once, at
 their entry; the functions they call internally trust their arguments.
 """
+import argparse
 import numbers
 import os
 import tempfile
@@ -214,3 +215,42 @@ def check_writable_dir(func, name, path):
         raise ValueError(f"{func}: {name} must be a directory where files can be written, "
                          f"got {path!r} ({exc.strerror or exc})") from None
     return path
+
+
+# ------------------------------------------------------------- command lines
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse`` whose errors are one line on stderr, ``PROG: error: MESSAGE (see PROG --help)``,
+    with exit code 2: a command line names the option and what it accepts, never a traceback."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def argument_type(check, kind=float, **bounds):
+    """An argparse ``type`` that reads ``kind`` from the text, then applies ``check``.
+
+    Parameters
+    ----------
+    check : callable
+        Any check of this module, ``check(func, name, value, **bounds)``, or
+        one of the same shape. Its refusal becomes argparse's one line, e.g.
+        ``argument --sigma: must be >= 0, got -1.0``.
+    kind : callable
+        Turns the text into the value (``float``, ``int``, ``str``).
+    **bounds
+        Passed to ``check`` (``low``, ``high``, ``low_open``, ...).
+    """
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            words = {int: "an integer", float: "a number"}.get(kind, kind.__name__)
+            raise argparse.ArgumentTypeError(f"must be {words}, got {text!r}") from None
+        try:
+            return check("", "value", value, **bounds)
+        except (TypeError, ValueError) as exc:
+            # Every message here reads "{func}: {name} must be ..."; argparse names the option.
+            raise argparse.ArgumentTypeError("must be " + str(exc).partition(" must be ")[2]) from None
+
+    parse.__name__ = getattr(kind, "__name__", "value")  # argparse quotes it for unparsable text
+    return parse

@@ -111,3 +111,23 @@ def test_check_number_bounds_are_inclusive_unless_open():
         v.check_number("f", "q", 1.5, low=0, high=1)
     with pytest.raises(TypeError, match="^f: n must be an integer, got 1.5$"):
         v.check_int("f", "n", 1.5)
+
+
+@pytest.mark.parametrize("text", ["-1", "nan", "inf", "abc", "", "1e400"])
+def test_argument_type_turns_a_refusal_into_one_argparse_line(text, capsys):
+    parser = v.ArgumentParser(prog="prog")
+    parser.add_argument("--sigma", type=v.argument_type(v.check_number, low=0))
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args(["--sigma", text])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("prog: error: argument --sigma: must be ") and "(see prog --help)" in err
+    assert parser.parse_args(["--sigma", "2.5"]).sigma == 2.5
+
+
+def test_argument_type_names_the_kind_of_unparsable_text(capsys):
+    parser = v.ArgumentParser(prog="prog")
+    parser.add_argument("--n", type=v.argument_type(v.check_int, int, low=1))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--n", "2.5"])
+    assert "argument --n: must be an integer, got '2.5'" in capsys.readouterr().err
