@@ -1,35 +1,78 @@
-"""Timing helpers shared by the benchmark suites.
+"""Timing harness shared by the benchmark suites.
 
-Both sides of a comparison run in the same process, on the same inputs,
-interleaved, and we report medians: these machines are shared and noisy.
+Each side of a comparison runs in its own worker process (a fresh interpreter,
+started with the "spawn" method): one worker for our side, one for the
+reference. Both get the same thread count, and the parent drives them over
+pipes in alternating rounds (ours, reference, ours, ...), so background load
+on these shared machines spreads over both sides; before each round the parent
+waits until the other worker's idle thread pools stop spinning. Each worker pins only the
+libraries it uses: NumPy/BLAS (threadpoolctl) and Numba on our side,
+NumPy/BLAS and PyTorch or OpenCV on the reference side. The worker for our
+side never runs PyTorch code and the reference's worker never runs our Numba
+kernels: in one process, two OpenMP runtimes spin-waiting over the same cores
+made PyTorch look up to 100x slower.
+
+Same inputs: a worker does not receive arrays; it imports the case module,
+looks the case up by name in ``cases(quick)`` and builds its own side. Case
+modules draw every input and parameter from NumPy generators with fixed seeds,
+so both workers hold bit-identical arrays without sending them.
+
+Self-check: before the pair of workers starts, the reference is timed alone in
+a fresh process (the calibration). A row whose in-harness reference median
+differs from the calibration median by more than ``DRIFT`` is flagged in the
+table's note column: the two sides disturbed each other and the ratio is not
+to be trusted.
 """
+import multiprocessing
 import os
 import statistics
+import sys
 import time
-from dataclasses import dataclass
+import traceback
+from dataclasses import dataclass, field
+
+#: Relative difference between a reference's in-harness median and its
+#: calibration median beyond which a row is flagged.
+DRIFT = 0.25
 
 
-def pin_threads(n):
-    """Give NumPy/BLAS, Numba and (if imported) PyTorch the same thread count."""
-    os.environ.setdefault("OMP_NUM_THREADS", str(n))
-    try:
-        import numba
+class Deferred:
+    """One side of a ``Case`` that is built inside its worker: ``factory()`` imports what that
+    side needs, prepares its state and returns the zero-argument callable to time."""
 
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:
-        pass
-    try:
-        import torch
+    def __init__(self, factory):
+        self.factory = factory
 
-        torch.set_num_threads(n)
-    except ImportError:
-        pass
-    try:
-        from threadpoolctl import threadpool_limits
+    def build(self):
+        return self.factory()
 
-        threadpool_limits(n)
-    except ImportError:
-        pass
+
+def deferred(factory):
+    """Mark ``factory`` as building one side of a case in its own worker (see ``Deferred``)."""
+    return Deferred(factory)
+
+
+@dataclass
+class Case:
+    """One benchmark: our callable against one or more reference callables.
+
+    ``references`` maps a library name ("torch", "skimage", "cv2", ...) to the
+    same work on the same inputs. ``ours`` and each reference are either a
+    zero-argument callable to time, or ``deferred(factory)`` when building that
+    side needs its library (PyTorch modules, our kernels): the factory runs in
+    that side's worker only. ``cases(quick)`` must be cheap and deterministic,
+    since every worker calls it to find its case by name.
+    """
+
+    name: str
+    ours: object
+    references: dict
+    note: str = ""
+
+
+def build_side(side):
+    """The callable to time for one side of a case (runs a ``Deferred`` factory)."""
+    return side.build() if isinstance(side, Deferred) else side
 
 
 def sample_times(fn, repeat=7, warmup=2):
@@ -44,28 +87,207 @@ def sample_times(fn, repeat=7, warmup=2):
     return samples
 
 
-def compare(ours, reference, repeat=7, warmup=2, rounds=3):
-    """Time two callables in alternating rounds; return ``(ours, reference)`` sample lists.
+# ----------------------------------------------------------------------------- workers
+def _pin_threads(n, side):
+    """Give the libraries this worker uses ``n`` threads, after its case is built
+    (threadpoolctl only sees the libraries loaded so far)."""
+    try:
+        from threadpoolctl import threadpool_limits
 
-    Alternating the two sides spreads background load over both, so the
-    ratio is steadier than either time alone.
+        threadpool_limits(n)
+    except ImportError:
+        pass
+    if side == "ours":
+        if "numba" in sys.modules:
+            import numba
+
+            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        return
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(n)
+
+
+def find_case(module_name, case_name, quick):
+    import importlib
+
+    module = importlib.import_module(module_name)
+    for case in module.cases(quick):
+        if case.name == case_name:
+            return case
+    raise LookupError(f"no case {case_name!r} in {module_name}")
+
+
+def _worker_main(conn, module_name, case_name, side, quick, threads):
+    """A worker's life: build one side of one case, then time rounds on request."""
+    # Set before any library starts its OpenMP runtime.
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        case = find_case(module_name, case_name, quick)
+        fn = build_side(case.ours if side == "ours" else case.references[side])
+        if side == "ours" and "torch" in sys.modules:
+            raise RuntimeError(f"building our side of {case_name!r} imported torch")
+        _pin_threads(threads, side)
+        conn.send(("ready", os.getpid()))
+        while True:
+            message = conn.recv()
+            if message[0] == "stop":
+                break
+            _, repeat, warmup = message
+            start = time.monotonic()
+            samples = sample_times(fn, repeat, warmup)
+            conn.send(("samples", samples, start, time.monotonic()))
+    except BaseException:  # reported to the parent, which raises it
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class WorkerError(RuntimeError):
+    """A worker failed to build or to time its side; the message holds its traceback."""
+
+
+class _Worker:
+    """The parent's handle on one worker process."""
+
+    def __init__(self, context, module_name, case_name, side, quick, threads):
+        self.side = side
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child, module_name, case_name, side, quick, threads),
+            daemon=True)
+        self.process.start()
+        child.close()
+        self.pid = None
+
+    def _receive(self):
+        try:
+            message = self.conn.recv()
+        except EOFError:
+            raise WorkerError(f"the {self.side} worker died (exit code {self.process.exitcode})")
+        if message[0] == "error":
+            raise WorkerError(f"the {self.side} worker failed:\n{message[1]}")
+        return message[1:]
+
+    def wait_ready(self):
+        (self.pid,) = self._receive()
+
+    def round(self, repeat, warmup):
+        """Time one round; return ``(samples, start, end)`` (start and end on the system-wide
+        monotonic clock)."""
+        self.conn.send(("round", repeat, warmup))
+        return self._receive()
+
+    def close(self):
+        try:
+            self.conn.send(("stop",))
+        except (BrokenPipeError, OSError):
+            pass
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        self.conn.close()
+
+
+def _cpu_ticks(pid):
+    """User + system CPU time of process ``pid`` in clock ticks (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def wait_idle(pid, poll=0.02, quiet_polls=2, timeout=2.0):
+    """Wait until process ``pid`` stops using CPU (at most ``timeout`` seconds).
+
+    After a round, a worker's idle thread pools (OpenBLAS, OpenMP) keep spinning for up to a few
+    hundred milliseconds; a round of the other side started meanwhile shares the cores with
+    them (we measured PyTorch's attention step at 2x its time alone). Without ``/proc``, sleep
+    a fixed 0.3 s instead.
     """
-    ours_samples, ref_samples = [], []
-    for _ in range(rounds):
-        ours_samples += sample_times(ours, repeat, warmup)
-        ref_samples += sample_times(reference, repeat, warmup)
-        warmup = 1
-    return ours_samples, ref_samples
+    try:
+        last = _cpu_ticks(pid)
+    except OSError:
+        time.sleep(0.3)
+        return
+    quiet, deadline = 0, time.monotonic() + timeout
+    while quiet < quiet_polls and time.monotonic() < deadline:
+        time.sleep(poll)
+        try:
+            now = _cpu_ticks(pid)
+        except OSError:
+            return
+        quiet = quiet + 1 if now == last else 0
+        last = now
 
 
+def _start(module_name, case_name, sides, quick, threads):
+    context = multiprocessing.get_context("spawn")
+    workers = [_Worker(context, module_name, case_name, s, quick, threads) for s in sides]
+    try:
+        for w in workers:
+            w.wait_ready()
+    except BaseException:
+        for w in workers:
+            w.close()
+        raise
+    return workers
+
+
+def calibrate(module_name, case_name, ref_name, quick=False, threads=2, repeat=7, warmup=2,
+              rounds=3):
+    """The reference's samples timed alone in a fresh process, in the same rounds as in
+    ``compare_case`` (no worker of ours alive meanwhile). As there, each round starts once the
+    process is idle: between rounds, its thread pools go quiet as they do while ours runs."""
+    (worker,) = _start(module_name, case_name, [ref_name], quick, threads)
+    try:
+        samples = []
+        for r in range(rounds):
+            wait_idle(worker.pid)
+            samples += worker.round(repeat, warmup if r == 0 else 1)[0]
+        return samples
+    finally:
+        worker.close()
+
+
+def compare_case(module_name, case_name, ref_name, quick=False, threads=2, repeat=7, warmup=2,
+                 rounds=3, calibration=True, note=""):
+    """Time one case against one reference, each side in its own worker, in alternating
+    rounds; return a ``Row`` (with the reference's calibration samples unless
+    ``calibration`` is false)."""
+    alone = (calibrate(module_name, case_name, ref_name, quick, threads, repeat, warmup, rounds)
+             if calibration else None)
+    workers = _start(module_name, case_name, ["ours", ref_name], quick, threads)
+    ours, ref, log = [], [], []
+    try:
+        for r in range(rounds):
+            for worker, other, dest in ((workers[0], workers[1], ours),
+                                        (workers[1], workers[0], ref)):
+                wait_idle(other.pid)
+                samples, start, end = worker.round(repeat, warmup if r == 0 else 1)
+                dest += samples
+                log.append((worker.side, worker.pid, start, end))
+    finally:
+        for worker in workers:
+            worker.close()
+    return Row(case_name, ours, ref, note, calibration=alone,
+               pids={w.side: w.pid for w in workers}, log=log)
+
+
+# ------------------------------------------------------------------------------- rows
 @dataclass
 class Row:
-    """One case against one reference: the medians and best times of both sides."""
+    """One case against one reference: the medians and best times of both sides, and the
+    reference's calibration samples (timed alone in a fresh process) when taken."""
 
     name: str
     ours: list
     ref: list
     note: str = ""
+    calibration: list = None
+    pids: dict = field(default_factory=dict)  # side -> worker process id
+    log: list = field(default_factory=list)  # (side, pid, start, end) per round, in order
 
     @property
     def ratio(self):
@@ -77,9 +299,25 @@ class Row:
         # time is what each side costs when it gets the core to itself.
         return min(self.ours) / min(self.ref)
 
+    @property
+    def drift(self):
+        """In-harness reference median / calibration median - 1 (None without calibration)."""
+        if not self.calibration:
+            return None
+        return statistics.median(self.ref) / statistics.median(self.calibration) - 1
+
+    @property
+    def flag(self):
+        """"CALIBRATION +43 %" when the reference's median moved by more than ``DRIFT``."""
+        drift = self.drift
+        if drift is None or abs(drift) <= DRIFT:
+            return ""
+        return f"CALIBRATION {drift * 100:+.0f} %"
+
 
 def print_table(title, rows, ref_name):
-    """Print rows as an aligned table: case, median times (ms), median ratio, best-time ratio."""
+    """Print rows as an aligned table: case, median times (ms), median ratio, best-time ratio,
+    and a note (the calibration flag first, when raised)."""
     width = max([len(r.name) for r in rows] + [len("case")])
     print(f"\n{title}")
     header = (f"{'case':<{width}}  {'ours ms':>9}  {ref_name + ' ms':>11}  {'ratio':>6}  "
@@ -88,22 +326,9 @@ def print_table(title, rows, ref_name):
     print("-" * len(header))
     for r in rows:
         ours_ms, ref_ms = statistics.median(r.ours) * 1e3, statistics.median(r.ref) * 1e3
+        note = "; ".join(s for s in (r.flag, r.note) if s)
         print(f"{r.name:<{width}}  {ours_ms:9.2f}  {ref_ms:11.2f}  {r.ratio:6.2f}  "
-              f"{r.best_ratio:6.2f}  {r.note}")
-
-
-@dataclass
-class Case:
-    """One benchmark: our callable against one or more reference callables.
-
-    ``references`` maps a library name ("torch", "skimage", "cv2", ...) to a
-    zero-argument callable doing the same work on the same inputs.
-    """
-
-    name: str
-    ours: object
-    references: dict
-    note: str = ""
+              f"{r.best_ratio:6.2f}  {note}")
 
 
 def run_suite(title, prefix, argv):
@@ -119,22 +344,29 @@ def run_suite(title, prefix, argv):
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller inputs")
     parser.add_argument("--threads", type=int, default=2, help="threads for every library")
     parser.add_argument("--only", default="", help="substring filter on case names")
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="skip timing each reference alone in a fresh process")
     args = parser.parse_args(argv)
-    pin_threads(args.threads)
     repeat = 3 if args.quick else 7
     rows = {}
     for info in sorted(pkgutil.iter_modules(cases_pkg.__path__), key=lambda m: m.name):
         if not info.name.startswith(prefix):
             continue
-        module = importlib.import_module(f"{cases_pkg.__name__}.{info.name}")
+        module_name = f"{cases_pkg.__name__}.{info.name}"
+        module = importlib.import_module(module_name)
         for case in module.cases(args.quick):
             if args.only not in case.name:
                 continue
-            for ref_name, reference in case.references.items():
-                row = Row(case.name, *compare(case.ours, reference, repeat=repeat), case.note)
+            for ref_name in case.references:
+                row = compare_case(module_name, case.name, ref_name, quick=args.quick,
+                                   threads=args.threads, repeat=repeat,
+                                   calibration=not args.no_calibration, note=case.note)
                 rows.setdefault(ref_name, []).append(row)
+                alone = (f", {ref_name} alone {statistics.median(row.calibration) * 1e3:.2f} ms"
+                         if row.calibration else "")
                 print(f"  {case.name} vs {ref_name}: median ratio {row.ratio:.2f}, "
-                      f"best {row.best_ratio:.2f}", flush=True)
+                      f"best {row.best_ratio:.2f}{alone} {row.flag}".rstrip(), flush=True)
     env = "MALLOC_MMAP_MAX_=" + os.environ.get("MALLOC_MMAP_MAX_", "default")
     for ref_name, ref_rows in rows.items():
-        print_table(f"{title}: ours / {ref_name} ({args.threads} threads, {env})", ref_rows, ref_name)
+        print_table(f"{title}: ours / {ref_name} ({args.threads} threads, separate processes, "
+                    f"{env})", ref_rows, ref_name)
