@@ -334,15 +334,17 @@ def print_table(title, rows, ref_name):
 def run_suite(title, prefix, argv):
     """Collect ``cases(quick)`` from every ``benchmarks/cases/{prefix}*.py`` module,
     time each case against each of its references, and print one table per reference."""
-    import argparse
     import importlib
     import pkgutil
 
+    from minigrad.validation import ArgumentParser, argument_type, check_int
+
     from . import cases as cases_pkg
 
-    parser = argparse.ArgumentParser(prog=f"python -m benchmarks {prefix.rstrip('_')}")
+    parser = ArgumentParser(prog=f"python -m benchmarks {prefix.rstrip('_')}")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller inputs")
-    parser.add_argument("--threads", type=int, default=2, help="threads for every library")
+    parser.add_argument("--threads", type=argument_type(check_int, int, low=1), default=2,
+                        help="threads for every library")
     parser.add_argument("--only", default="", help="substring filter on case names")
     parser.add_argument("--no-calibration", action="store_true",
                         help="skip timing each reference alone in a fresh process")
@@ -366,6 +368,8 @@ def run_suite(title, prefix, argv):
                          if row.calibration else "")
                 print(f"  {case.name} vs {ref_name}: median ratio {row.ratio:.2f}, "
                       f"best {row.best_ratio:.2f}{alone} {row.flag}".rstrip(), flush=True)
+    if not rows:
+        parser.error(f"--only {args.only!r} matches no case")
     env = "MALLOC_MMAP_MAX_=" + os.environ.get("MALLOC_MMAP_MAX_", "default")
     for ref_name, ref_rows in rows.items():
         print_table(f"{title}: ours / {ref_name} ({args.threads} threads, separate processes, "

@@ -500,10 +500,11 @@ class _Recurrent(Module):
             raise ValueError(f"{name}: x must have input_size={self.input_size} features, got shape {xa.shape}")
         expected = (self.num_layers, xa.shape[0], self.hidden_size)
         for state, value in states.items():
-            if value is not None and check_float_array(name, state, value).shape != expected:
+            shape = None if value is None else check_float_array(name, state, value).shape
+            if shape not in (None, expected):
                 raise ValueError(
                     f"{name}: {state} must have shape (num_layers, N, hidden_size) = {expected}, "
-                    f"got shape {check_float_array(name, state, value).shape}"
+                    f"got shape {shape}"
                 )
         check_same_dtype(name, weight_ih_l0=self.weight_ih_l0, x=xa, **states)
 

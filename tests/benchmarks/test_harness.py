@@ -136,3 +136,16 @@ def test_wait_idle_returns_once_a_process_stops_using_cpu():
     finally:
         busy.kill()
         busy.wait()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threads", "0"], "argument --threads: must be an integer >= 1, got 0"),
+    (["--only", "no case has this name"], "--only 'no case has this name' matches no case"),
+])
+def test_suite_options_are_refused_in_one_line(argv, message, capsys):
+    from benchmarks.harness import run_suite
+
+    with pytest.raises(SystemExit) as info:
+        run_suite("layers", "layers_", argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1

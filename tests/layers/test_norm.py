@@ -292,6 +292,16 @@ def test_weight_or_bias_alone_matches_torch(torch, rng, kind, given_arg):
                        arrays, torch, atol=1e-11)
 
 
+@pytest.mark.parametrize("given_arg", ["weight", "bias"])
+@pytest.mark.parametrize("kind", ["layer", "batch", "group"])
+def test_weight_or_bias_alone_passes_gradcheck(rng, kind, given_arg):
+    fn = {"layer": lambda x, **kw: layer_norm(x, 6, **kw),
+          "batch": lambda x, **kw: batch_norm(x, training=True, **kw),
+          "group": lambda x, **kw: group_norm(x, 2, **kw)}[kind]
+    x = rng.standard_normal((5, 6)) if kind != "group" else rng.standard_normal((5, 6, 3))
+    assert_gradcheck_normwise(lambda x, p: fn(x, **{given_arg: p}), x, rng.standard_normal(6) + 1)
+
+
 @given(name=st.sampled_from(sorted(NORM_FUNCTIONS) + sorted(NORM_MODULES)), dtype=bad_dtypes)
 def test_bad_dtypes_raise_type_error(name, dtype):
     if name in NORM_FUNCTIONS:

@@ -131,3 +131,21 @@ def test_argument_type_names_the_kind_of_unparsable_text(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--n", "2.5"])
     assert "argument --n: must be an integer, got '2.5'" in capsys.readouterr().err
+
+
+def test_check_int_sequence():
+    assert v.check_int_sequence("f", "dims", [256, np.int64(128)], low=1) == (256, 128)
+    with pytest.raises(ValueError, match=r"f: dims\[1\] must be an integer >= 1, got 0"):
+        v.check_int_sequence("f", "dims", (3, 0), low=1)
+    with pytest.raises(TypeError, match="f: dims must be a sequence of integers, got '256'"):
+        v.check_int_sequence("f", "dims", "256")
+
+
+def test_check_writable_dir_creates_the_folder_and_refuses_a_path_below_a_file(tmp_path):
+    made = v.check_writable_dir("f", "out", tmp_path / "a" / "b")
+    assert made == str(tmp_path / "a" / "b") and (tmp_path / "a" / "b").is_dir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="f: out must be a directory where files can be written, got"):
+        v.check_writable_dir("f", "out", tmp_path / "file" / "runs")
+    with pytest.raises(TypeError, match="f: out must be a path, got int"):
+        v.check_writable_dir("f", "out", 3)

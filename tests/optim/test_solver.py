@@ -40,6 +40,20 @@ class ScaleGrad(mg.Function):
         return (grad * ScaleGrad.factor,)
 
 
+def scale_gradient_at(solver, iteration, factor):
+    """Make ``solver``'s update number ``iteration + 1`` see its W2 gradient times ``factor``."""
+    original_step = solver._train_step
+
+    def step(X, y):
+        ScaleGrad.factor = factor if solver.iteration == iteration else 1.0
+        try:
+            return original_step(X, y)
+        finally:
+            ScaleGrad.factor = 1.0
+
+    solver._train_step = step
+
+
 class MLP(mg.Module):
     """``tanh`` MLP from minigrad ops, with optional dropout drawing from its own generator."""
 
@@ -159,16 +173,7 @@ def test_nonfinite_gradient_stops_training_and_keeps_checkpoints(tmp_path):
     clean = make_solver(epochs=1, tmp=str(tmp_path / "clean"))
     clean.train()
     poisoned = make_solver(epochs=3, tmp=str(tmp_path / "run"))
-    original_step = poisoned._train_step
-
-    def step_then_poison(X, y):
-        ScaleGrad.factor = np.nan if poisoned.iteration == 10 else 1.0  # the 11th update, in epoch 2
-        try:
-            return original_step(X, y)
-        finally:
-            ScaleGrad.factor = 1.0
-
-    poisoned._train_step = step_then_poison
+    scale_gradient_at(poisoned, 10, np.nan)  # the 11th update, in epoch 2
     with pytest.raises(NonFiniteError) as info:
         poisoned.train()
     err = info.value
@@ -547,16 +552,7 @@ def test_parameter_that_overflows_in_the_update_stops_before_the_checkpoint(tmp_
     model = MLP()
     solver = Solver(model, blobs(), SGD(model.parameters(), lr=1e10), cross_entropy, 16, 3,
                     checkpoint_dir=str(tmp_path), progress=False)
-    original_step = solver._train_step
-
-    def step(X, y):
-        ScaleGrad.factor = 1e300 if solver.iteration == 15 else 1.0  # the 16th update, the last of epoch 2
-        try:
-            return original_step(X, y)
-        finally:
-            ScaleGrad.factor = 1.0
-
-    solver._train_step = step
+    scale_gradient_at(solver, 15, 1e300)  # the 16th update, the last of epoch 2
     with np.errstate(over="ignore"), pytest.raises(NonFiniteError) as info:
         solver.train()
     assert (info.value.iteration, info.value.epoch, info.value.parameter) == (16, 2, "W2")
