@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench precompile clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,20 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[test,ref,assignments]'
 	touch $@
 
+# Compile every Numba kernel into its on-disk cache (about a minute the first
+# time, seconds after), so that no first call of a command or layer waits.
+# Numba itself recompiles a kernel whose source changed.
+PRECOMPILE = $(PY) -m layers.precompile && $(PY) -m optim.precompile && $(PY) -m classic_cv.precompile
+
+precompile: $(VENV)/.installed-demo
+	$(PRECOMPILE)
+
 demo: $(VENV)/.installed-demo
+	$(PRECOMPILE)
 	$(PY) -m assignments run cnn
 
 test: $(VENV)/.installed-test
+	$(PRECOMPILE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
