@@ -17,6 +17,10 @@ looks the case up by name in ``cases(quick)`` and builds its own side. Case
 modules draw every input and parameter from NumPy generators with fixed seeds,
 so both workers hold bit-identical arrays without sending them.
 
+Memory: after the timing, each side runs once more in a fresh worker that
+reads the kernel's resident-set counters around its calls (``measure_memory``),
+so that the table gives each side's peak beside its time.
+
 Self-check: before the pair of workers starts, the reference is timed alone in
 a fresh process (the calibration). A row whose in-harness reference median
 differs from the calibration median by more than ``DRIFT`` is flagged in the
@@ -119,16 +123,22 @@ def find_case(module_name, case_name, quick):
     raise LookupError(f"no case {case_name!r} in {module_name}")
 
 
-def _worker_main(conn, module_name, case_name, side, quick, threads):
-    """A worker's life: build one side of one case, then time rounds on request."""
+def _build_in_worker(module_name, case_name, side, quick, threads):
+    """In a worker: build one side of a case with ``threads`` threads; return the callable."""
     # Set before any library starts its OpenMP runtime.
     os.environ["OMP_NUM_THREADS"] = str(threads)
+    case = find_case(module_name, case_name, quick)
+    fn = build_side(case.ours if side == "ours" else case.references[side])
+    if side == "ours" and "torch" in sys.modules:
+        raise RuntimeError(f"building our side of {case_name!r} imported torch")
+    _pin_threads(threads, side)
+    return fn
+
+
+def _worker_main(conn, module_name, case_name, side, quick, threads):
+    """A worker's life: build one side of one case, then time rounds on request."""
     try:
-        case = find_case(module_name, case_name, quick)
-        fn = build_side(case.ours if side == "ours" else case.references[side])
-        if side == "ours" and "torch" in sys.modules:
-            raise RuntimeError(f"building our side of {case_name!r} imported torch")
-        _pin_threads(threads, side)
+        fn = _build_in_worker(module_name, case_name, side, quick, threads)
         conn.send(("ready", os.getpid()))
         while True:
             message = conn.recv()
@@ -252,10 +262,10 @@ def calibrate(module_name, case_name, ref_name, quick=False, threads=2, repeat=7
 
 
 def compare_case(module_name, case_name, ref_name, quick=False, threads=2, repeat=7, warmup=2,
-                 rounds=3, calibration=True, note=""):
+                 rounds=3, calibration=True, note="", measure_peak=False):
     """Time one case against one reference, each side in its own worker, in alternating
     rounds; return a ``Row`` (with the reference's calibration samples unless
-    ``calibration`` is false)."""
+    ``calibration`` is false, and each side's memory when ``measure_peak``)."""
     alone = (calibrate(module_name, case_name, ref_name, quick, threads, repeat, warmup, rounds)
              if calibration else None)
     workers = _start(module_name, case_name, ["ours", ref_name], quick, threads)
@@ -271,8 +281,85 @@ def compare_case(module_name, case_name, ref_name, quick=False, threads=2, repea
     finally:
         for worker in workers:
             worker.close()
+    memory = {}
+    if measure_peak:
+        for side, name in (("ours", "ours"), ("ref", ref_name)):
+            measured = measure_memory(module_name, case_name, name, quick, threads)
+            if measured is not None:
+                memory[side] = measured
     return Row(case_name, ours, ref, note, calibration=alone,
-               pids={w.side: w.pid for w in workers}, log=log)
+               pids={w.side: w.pid for w in workers}, log=log, memory=memory)
+
+
+# ----------------------------------------------------------------------------- memory
+#: glibc then serves every allocation of 64 KiB or more with its own mapping and unmaps it
+#: when freed, so the resident set follows live memory and its high-water mark is a call's
+#: true peak. (By default freed heap memory stays resident, and a later call's peak hides in
+#: it.) Only the memory workers run with it: allocator settings move timings too.
+MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+
+
+def _status_bytes(field):
+    """A ``/proc/self/status`` counter (``VmRSS``, ``VmHWM``) in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def _memory_worker_main(conn, module_name, case_name, side, quick, threads, calls=3):
+    """Build one side, call it once (libraries load their code, layers allocate their
+    workspaces), then measure: ``held`` is the resident memory that first call kept,
+    ``peak`` the most the later calls used on top of it."""
+    try:
+        fn = _build_in_worker(module_name, case_name, side, quick, threads)
+        before = _status_bytes("VmRSS")
+        fn()
+        between = _status_bytes("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # restart the high-water mark (VmHWM) from the current resident set
+        for _ in range(calls - 1):
+            fn()
+        conn.send(("memory", _status_bytes("VmHWM") - between, between - before))
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def measure_memory(module_name, case_name, side, quick=False, threads=2):
+    """``(peak, held)`` in bytes for one side of a case, measured in a fresh process (see
+    ``_memory_worker_main``), or None where ``/proc`` cannot report it."""
+    if not os.path.exists("/proc/self/clear_refs"):
+        return None
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe()
+    saved = {k: os.environ.get(k) for k in MEMORY_ENV}
+    os.environ.update(MEMORY_ENV)  # the allocator reads it when the child starts
+    try:
+        process = context.Process(target=_memory_worker_main,
+                                  args=(child, module_name, case_name, side, quick, threads), daemon=True)
+        process.start()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key)
+            else:
+                os.environ[key] = value
+    child.close()
+    try:
+        message = conn.recv()
+    except EOFError:
+        raise WorkerError(f"the {side} memory worker died (exit code {process.exitcode})")
+    finally:
+        process.join(timeout=30)
+        conn.close()
+    if message[0] == "error":
+        if "clear_refs" in message[1] and "PermissionError" in message[1]:
+            return None
+        raise WorkerError(f"the {side} memory worker failed:\n{message[1]}")
+    return message[1:]
 
 
 # ------------------------------------------------------------------------------- rows
@@ -288,6 +375,13 @@ class Row:
     calibration: list = None
     pids: dict = field(default_factory=dict)  # side -> worker process id
     log: list = field(default_factory=list)  # (side, pid, start, end) per round, in order
+    memory: dict = field(default_factory=dict)  # side -> (peak, held) bytes, see measure_memory
+
+    @property
+    def memory_ratio(self):
+        """Our peak / the reference's peak (None unless both were measured)."""
+        ours, ref = self.memory.get("ours"), self.memory.get("ref")
+        return ours[0] / max(ref[0], 1) if ours and ref else None
 
     @property
     def ratio(self):
@@ -315,20 +409,29 @@ class Row:
         return f"CALIBRATION {drift * 100:+.0f} %"
 
 
+def _megabytes(memory, index):
+    return f"{memory[index] / 2**20:.1f}" if memory else "-"
+
+
 def print_table(title, rows, ref_name):
     """Print rows as an aligned table: case, median times (ms), median ratio, best-time ratio,
-    and a note (the calibration flag first, when raised)."""
+    peak memory of a call (MB) on each side and their ratio, the memory each side held between
+    calls, and a note (the calibration flag first, when raised)."""
     width = max([len(r.name) for r in rows] + [len("case")])
     print(f"\n{title}")
     header = (f"{'case':<{width}}  {'ours ms':>9}  {ref_name + ' ms':>11}  {'ratio':>6}  "
-              f"{'best':>6}  note")
+              f"{'best':>6}  {'ours MB':>8}  {ref_name + ' MB':>10}  {'mem':>5}  {'held MB':>11}  note")
     print(header)
     print("-" * len(header))
     for r in rows:
         ours_ms, ref_ms = statistics.median(r.ours) * 1e3, statistics.median(r.ref) * 1e3
+        ours_mem, ref_mem = r.memory.get("ours"), r.memory.get("ref")
+        memory_ratio = "-" if r.memory_ratio is None else f"{r.memory_ratio:.2f}"
+        held = f"{_megabytes(ours_mem, 1)}/{_megabytes(ref_mem, 1)}"
         note = "; ".join(s for s in (r.flag, r.note) if s)
         print(f"{r.name:<{width}}  {ours_ms:9.2f}  {ref_ms:11.2f}  {r.ratio:6.2f}  "
-              f"{r.best_ratio:6.2f}  {note}")
+              f"{r.best_ratio:6.2f}  {_megabytes(ours_mem, 0):>8}  {_megabytes(ref_mem, 0):>10}  "
+              f"{memory_ratio:>5}  {held:>11}  {note}")
 
 
 def run_suite(title, prefix, argv):
@@ -348,6 +451,8 @@ def run_suite(title, prefix, argv):
     parser.add_argument("--only", default="", help="substring filter on case names")
     parser.add_argument("--no-calibration", action="store_true",
                         help="skip timing each reference alone in a fresh process")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip measuring each side's peak memory in a fresh process")
     args = parser.parse_args(argv)
     repeat = 3 if args.quick else 7
     rows = {}
@@ -362,12 +467,14 @@ def run_suite(title, prefix, argv):
             for ref_name in case.references:
                 row = compare_case(module_name, case.name, ref_name, quick=args.quick,
                                    threads=args.threads, repeat=repeat,
-                                   calibration=not args.no_calibration, note=case.note)
+                                   calibration=not args.no_calibration, note=case.note,
+                                   measure_peak=not args.no_memory)
                 rows.setdefault(ref_name, []).append(row)
                 alone = (f", {ref_name} alone {statistics.median(row.calibration) * 1e3:.2f} ms"
                          if row.calibration else "")
+                memory = "" if row.memory_ratio is None else f", peak memory ratio {row.memory_ratio:.2f}"
                 print(f"  {case.name} vs {ref_name}: median ratio {row.ratio:.2f}, "
-                      f"best {row.best_ratio:.2f}{alone} {row.flag}".rstrip(), flush=True)
+                      f"best {row.best_ratio:.2f}{alone}{memory} {row.flag}".rstrip(), flush=True)
     if not rows:
         parser.error(f"--only {args.only!r} matches no case")
     env = "MALLOC_MMAP_MAX_=" + os.environ.get("MALLOC_MMAP_MAX_", "default")

@@ -4,10 +4,13 @@ Every timed call appends ``side pid`` to the file named by ``FAKE_CASES_LOG``
 (inherited by the workers). The "disturbed" case simulates a reference that our
 side slows down: building our side creates a marker file, and the reference
 sleeps longer while it exists, so the reference timed alone (calibration, before
-our worker starts) is faster than in the harness.
+our worker starts) is faster than in the harness. The "memory" case keeps
+``HELD_MB`` from its first call and needs a ``PEAK_MB`` temporary in every call.
 """
 import os
 import time
+
+import numpy as np
 
 from benchmarks.harness import Case, deferred
 
@@ -44,9 +47,25 @@ def _disturbed_reference():
     return run
 
 
+HELD_MB, PEAK_MB, REF_PEAK_MB = 24, 48, 8
+
+
+def _allocating(held_mb, peak_mb):
+    kept = []
+
+    def run():
+        if held_mb and not kept:
+            kept.append(np.ones(held_mb * 2**20, dtype=np.uint8))  # ones: every page touched
+        np.ones(peak_mb * 2**20, dtype=np.uint8)
+
+    return run
+
+
 def cases(quick):
     return [
         Case("steady", _sleeper("ours", 0.002), {"ref": _sleeper("ref", 0.001)}, "a note"),
         Case("disturbed", deferred(_disturbing_ours), {"ref": deferred(_disturbed_reference)}),
+        Case("memory", deferred(lambda: _allocating(HELD_MB, PEAK_MB)),
+             {"ref": deferred(lambda: _allocating(0, REF_PEAK_MB))}),
         Case("broken", deferred(lambda: 1 / 0), {"ref": _sleeper("ref", 0.001)}),
     ]

@@ -4,6 +4,7 @@ import importlib
 import os
 import pkgutil
 
+import numpy as np
 import pytest
 
 from benchmarks import __main__ as cli
@@ -64,6 +65,19 @@ def test_calibration_runs_alone_in_a_fresh_process_and_flags_drift(tmp_path, mon
     assert [side for side, _ in calls[:8]] == ["ref"] * 8  # before our worker existed
     assert calibration_pids.isdisjoint({str(p) for p in row.pids.values()})
     assert row.drift > 1.0 and row.flag.startswith("CALIBRATION +")
+
+
+def test_memory_is_measured_per_side_in_fresh_processes():
+    from tests.benchmarks.fake_cases import HELD_MB, PEAK_MB, REF_PEAK_MB
+
+    row = compare_case(FAKE, "memory", "ref", repeat=1, warmup=0, rounds=1, calibration=False,
+                       measure_peak=True)
+    (peak, held), (ref_peak, ref_held) = [np.array(row.memory[s]) / 2**20 for s in ("ours", "ref")]
+    # 2 MB of slack: the interpreter's own allocations move the resident set too.
+    assert abs(peak - PEAK_MB) < 2 and abs(held - HELD_MB) < 2
+    assert abs(ref_peak - REF_PEAK_MB) < 2 and ref_held < 2
+    assert row.memory_ratio == pytest.approx(peak / ref_peak)
+    assert compare_case(FAKE, "memory", "ref", repeat=1, warmup=0, rounds=1, calibration=False).memory == {}
 
 
 def test_worker_errors_reach_the_parent():
