@@ -17,8 +17,12 @@ from .embedding import Embedding
 from .losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
+    dice_loss,
     l1_loss,
     mse_loss,
+    sigmoid_focal_loss,
+    smooth_l1_loss,
+    soft_iou_loss,
     svm_loss,
     temporal_softmax_loss,
 )
@@ -34,8 +38,9 @@ __all__ = [
     "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
     "TemporalAffine", "TransformerDecoderLayer", "TransformerEncoderLayer", "Upsample",
     "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",
-    "conv_transpose2d", "cross_entropy", "gelu", "global_avg_pool2d", "group_norm",
+    "conv_transpose2d", "cross_entropy", "dice_loss", "gelu", "global_avg_pool2d", "group_norm",
     "gru", "l1_loss", "layer_norm", "leaky_relu", "linear", "lstm", "max_pool2d", "mse_loss",
-    "multi_head_attention", "relu", "rnn", "sigmoid", "sinusoidal_encoding", "softmax", "svm_loss", "tanh",
+    "multi_head_attention", "relu", "rnn", "sigmoid", "sigmoid_focal_loss", "sinusoidal_encoding",
+    "smooth_l1_loss", "soft_iou_loss", "softmax", "svm_loss", "tanh",
     "temporal_affine", "temporal_softmax_loss", "upsample2d",
 ]

@@ -27,7 +27,7 @@ def test_cross_entropy_gradcheck(n, c, smoothing, reduction, ignore, seed):
     x, y = rng.standard_normal((n, c)), _labels(rng, n, c, 0.3 * ignore)
     if reduction == "mean" and np.all(y == -100):
         y[0] = 0  # a mean over no rows is NaN (tested separately)
-    mg.gradcheck(lambda x: L.cross_entropy(x, y, smoothing, reduction=reduction), x)
+    mg.gradcheck(lambda x: L.cross_entropy(x, y, label_smoothing=smoothing, reduction=reduction), x)
 
 
 @given(n=st.integers(1, 6), c=st.integers(2, 6), smoothing=st.sampled_from([0.0, 0.1, 0.7]),
@@ -121,6 +121,7 @@ PAIR_LOSSES = {
     "bce": (L.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits", []),
     "mse": (L.mse_loss, "mse_loss", None),
     "l1": (L.l1_loss, "l1_loss", [0.0]),
+    "smooth_l1": (L.smooth_l1_loss, "smooth_l1_loss", [-1.0, 1.0]),  # kinks at +-beta
 }
 
 
@@ -128,12 +129,12 @@ PAIR_LOSSES = {
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), reduction=reductions,
        seed=st.integers(0, 999))
 def test_pair_losses_gradcheck_and_torch(torch, name, shape, reduction, seed):
-    ours, ref_name, _ = PAIR_LOSSES[name]
+    ours, ref_name, kinks = PAIR_LOSSES[name]
     rng = np.random.default_rng(seed)
     x = 3 * rng.standard_normal(shape)
     target = rng.random(shape) if name == "bce" else rng.standard_normal(shape)
-    if name == "l1":
-        x = target + away_from(x - target, [0.0])
+    if kinks:
+        x = target + away_from(x - target, kinks)
     fn = lambda x, z: ours(x, z, reduction=reduction)  # noqa: E731
     ref = lambda x, z: getattr(torch.nn.functional, ref_name)(x, z, reduction=reduction)  # noqa: E731
     assert_gradcheck_normwise(fn, x, target)
@@ -158,7 +159,9 @@ def test_bad_inputs():
         L.cross_entropy(x, np.array([0, 1]))
     with pytest.raises(ValueError, match=r"cross_entropy: target labels must be in \[0, 4\), got range \[0, 4\]"):
         L.cross_entropy(x, np.array([0, 1, 4]))
-    with pytest.raises(ValueError, match=r"cross_entropy: x must be 2-D \(N, C\), got shape \(3, 4, 1\)"):
+    # (N, C, d1) scores take (N, d1) labels.
+    with pytest.raises(ValueError, match=r"cross_entropy: target must have shape \(3, 1\) for x of shape "
+                                         r"\(3, 4, 1\), got \(3,\)"):
         L.cross_entropy(x[..., None], np.array([0, 1, 2]))
     with pytest.raises(TypeError, match="cross_entropy: target must hold integers, got dtype float64"):
         L.cross_entropy(x, np.array([0.0, 1.0, 2.0]))
@@ -246,6 +249,8 @@ LOSSES = {
     "temporal_softmax_loss": lambda x: L.temporal_softmax_loss(x[None], np.array([[0, 1]]), np.ones((1, 2))),
     "mse_loss": lambda x, **kw: L.mse_loss(x, np.zeros((2, 3)), **kw),
     "l1_loss": lambda x, **kw: L.l1_loss(x, np.zeros((2, 3)), **kw),
+    "smooth_l1_loss": lambda x, **kw: L.smooth_l1_loss(x, np.zeros((2, 3)), **kw),
+    "sigmoid_focal_loss": lambda x, **kw: L.sigmoid_focal_loss(x, np.zeros((2, 3)), **kw),
     "binary_cross_entropy_with_logits": lambda x, **kw: L.binary_cross_entropy_with_logits(x, np.zeros((2, 3)), **kw),
 }
 
@@ -256,7 +261,8 @@ def test_bad_dtypes_raise_type_error(name, dtype):
         LOSSES[name](np.zeros((2, 3), dtype))
 
 
-@given(name=st.sampled_from(["mse_loss", "l1_loss", "binary_cross_entropy_with_logits"]))
+@given(name=st.sampled_from(["mse_loss", "l1_loss", "smooth_l1_loss", "sigmoid_focal_loss",
+                             "binary_cross_entropy_with_logits"]))
 def test_mixed_float_dtypes_raise(name):
     with pytest.raises(TypeError, match=rf"^{name}: target must have the dtype of x \(float32\), got float64"):
         LOSSES[name](np.zeros((2, 3), np.float32))
