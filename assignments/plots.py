@@ -92,3 +92,43 @@ def search(path, x, y, scores, xlabel, ylabel, score_label):
     fig.colorbar(dots, ax=ax, label=score_label)
     fig.savefig(path)
     return path
+
+
+def scenes(path, images, masks, boxes, labels, num_classes, ncols=6, title=""):
+    """Scenes in pairs of rows: each image with its boxes and digits drawn on it, and
+    below it its label mask (background black, one colour per class).
+
+    Parameters
+    ----------
+    images : (N, 1, H, W) or (N, H, W)
+    masks : (N, H, W) int labels in [0, num_classes)
+    boxes : N arrays (K, 4) of (x1, y1, x2, y2) pixel boxes (x2, y2 exclusive)
+    labels : N arrays (K,) of the class drawn beside each box
+    """
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
+
+    images = np.asarray(images)
+    images = images[:, 0] if images.ndim == 4 else images
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig = _figure(1.6 * ncols, 3.2 * nrows + (0.3 if title else 0))
+    colours = colormaps["tab10"].resampled(max(num_classes - 1, 1))
+    palette = np.vstack([[0.0, 0.0, 0.0], colours(np.arange(num_classes - 1))[:, :3]])
+    for i in range(n):
+        ax = fig.add_subplot(2 * nrows, ncols, (2 * (i // ncols)) * ncols + i % ncols + 1)
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=1)
+        for (x1, y1, x2, y2), label in zip(boxes[i], labels[i]):
+            # Pixel x covers [x - 0.5, x + 0.5] in imshow's coordinates.
+            ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, lw=1.2,
+                                   color=palette[1 + label]))
+            ax.text(x1 - 0.5, y1 - 1.5, str(label), color=palette[1 + label], fontsize=8)
+        ax.set_axis_off()
+        ax = fig.add_subplot(2 * nrows, ncols, (2 * (i // ncols) + 1) * ncols + i % ncols + 1)
+        ax.imshow(palette[masks[i]])
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path)
+    return path
