@@ -27,17 +27,23 @@ from .losses import (
     temporal_softmax_loss,
 )
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, batch_norm, group_norm, layer_norm
-from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d, avg_pool2d, global_avg_pool2d, max_pool2d
+from .pooling import (
+    AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d,
+    max_pool2d,
+)
 from .recurrent import GRU, LSTM, RNN, TemporalAffine, gru, lstm, rnn, temporal_affine
+from .residual import BasicBlock, Bottleneck, ResNet, SqueezeExcitation
 from .transformer import TransformerDecoderLayer, TransformerEncoderLayer
 from .upsample import Upsample, upsample2d
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Flatten",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BasicBlock", "BatchNorm1d", "BatchNorm2d", "Bottleneck", "Conv2d",
+    "ConvTranspose2d", "Dropout", "Embedding", "Flatten",
     "GELU", "GRU", "GlobalAvgPool2d", "GroupNorm", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d",
-    "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "ResNet", "Sequential", "Sigmoid", "Softmax",
+    "SqueezeExcitation", "Tanh",
     "TemporalAffine", "TransformerDecoderLayer", "TransformerEncoderLayer", "Upsample",
-    "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",
     "conv_transpose2d", "cross_entropy", "dice_loss", "gelu", "global_avg_pool2d", "group_norm",
     "gru", "l1_loss", "layer_norm", "leaky_relu", "linear", "lstm", "max_pool2d", "mse_loss",
     "multi_head_attention", "relu", "rnn", "sigmoid", "sigmoid_focal_loss", "sinusoidal_encoding",

@@ -1,10 +1,10 @@
-"""2-D pooling: max, average (zero padding counted, PyTorch's default) and global average.
+"""2-D pooling: max, average (zero padding counted, PyTorch's default), global and adaptive average.
 
 Contents: the functional pairs ``max_pool2d_forward/backward``,
-``avg_pool2d_forward/backward`` and ``global_avg_pool2d_forward/backward``,
-their ``Function`` wrappers, Tensor-level ``max_pool2d``, ``avg_pool2d`` and
-``global_avg_pool2d``, and the ``MaxPool2d``, ``AvgPool2d`` and
-``GlobalAvgPool2d`` modules.
+``avg_pool2d_forward/backward``, ``global_avg_pool2d_forward/backward`` and
+``adaptive_avg_pool2d_forward/backward``, their ``Function`` wrappers, Tensor-level
+``max_pool2d``, ``avg_pool2d``, ``global_avg_pool2d`` and ``adaptive_avg_pool2d``,
+and the ``MaxPool2d``, ``AvgPool2d``, ``GlobalAvgPool2d`` and ``AdaptiveAvgPool2d`` modules.
 """
 import numpy as np
 
@@ -108,7 +108,45 @@ def global_avg_pool2d_backward(dout, cache):
     return np.broadcast_to(dout / (height * width), cache).copy()
 
 
+def _adaptive_weights(size, out_size, dtype):
+    """(out_size, size) averaging matrix of PyTorch's adaptive pooling along one axis: output i
+    is the mean of inputs ``floor(i size / out) .. ceil((i + 1) size / out) - 1``."""
+    i = np.arange(out_size)
+    start, stop = (i * size) // out_size, -((-(i + 1) * size) // out_size)
+    index = np.arange(size)
+    inside = (index >= start[:, None]) & (index < stop[:, None])
+    return (inside / (stop - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    """Average pooling to a fixed output size, as ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    The window of output (i, j) is a rectangle of rows and columns, so the mean over it is a
+    row mean of column means: two small matrix products, ``A_h x A_w^T``.
+
+    Parameters
+    ----------
+    x : (N, C, H, W)
+    output_size : (OH, OW)
+
+    Returns
+    -------
+    out : (N, C, OH, OW)
+    cache : the two averaging matrices (OH, H) and (OW, W)
+    """
+    rows = _adaptive_weights(x.shape[2], output_size[0], x.dtype)
+    cols = _adaptive_weights(x.shape[3], output_size[1], x.dtype)
+    return np.matmul(np.matmul(rows, x), cols.T), (rows, cols)
+
+
+def adaptive_avg_pool2d_backward(dout, cache):
+    """dout : (N, C, OH, OW) -> dx : (N, C, H, W) = ``A_h^T dout A_w``."""
+    rows, cols = cache
+    return np.matmul(np.matmul(rows.T, dout), cols)
+
+
 MaxPool2dFunction = mg.Function.from_pair(max_pool2d_forward, max_pool2d_backward)
+AdaptiveAvgPool2dFunction = mg.Function.from_pair(adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward)
 AvgPool2dFunction = mg.Function.from_pair(avg_pool2d_forward, avg_pool2d_backward)
 GlobalAvgPool2dFunction = mg.Function.from_pair(global_avg_pool2d_forward, global_avg_pool2d_backward)
 
@@ -132,6 +170,11 @@ def _check_input(func, x, kernel_size, padding, **_):
     check_window_fits(func, check_image(func, "x", x).shape, kernel_size, padding)
 
 
+def _output_size(func, output_size):
+    """``output_size`` as a pair of ints >= 1 (an int means a square)."""
+    return check_pair(func, "output_size", output_size, 1)
+
+
 # ---------------------------------------------------------------- Tensor functions
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Max pooling of a Tensor, like ``torch.nn.functional.max_pool2d``: (N, C, H, W) -> (N, C, OH, OW)."""
@@ -151,6 +194,14 @@ def global_avg_pool2d(x):
     """Spatial mean of a Tensor: (N, C, H, W) -> (N, C, 1, 1)."""
     check_image("global_avg_pool2d", "x", x)
     return GlobalAvgPool2dFunction.apply(x)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Adaptive average pooling of a Tensor, like ``torch.nn.functional.adaptive_avg_pool2d``:
+    (N, C, H, W) -> (N, C, OH, OW) for any H, W (an output larger than the input repeats pixels)."""
+    output_size = _output_size("adaptive_avg_pool2d", output_size)
+    check_image("adaptive_avg_pool2d", "x", x)
+    return AdaptiveAvgPool2dFunction.apply(x, output_size=output_size)
 
 
 # --------------------------------------------------------------------------- modules
@@ -205,3 +256,23 @@ class GlobalAvgPool2d(mg.Module):
     def forward(self, x):
         check_image("GlobalAvgPool2d", "x", x)
         return GlobalAvgPool2dFunction.apply(x)
+
+
+class AdaptiveAvgPool2d(mg.Module):
+    """Adaptive average pooling, like ``torch.nn.AdaptiveAvgPool2d``: (N, C, H, W) -> (N, C, OH, OW).
+
+    Parameters
+    ----------
+    output_size : int or (int, int), each >= 1
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = _output_size("AdaptiveAvgPool2d", output_size)
+
+    def forward(self, x):
+        check_image("AdaptiveAvgPool2d", "x", x)
+        return AdaptiveAvgPool2dFunction.apply(x, output_size=self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
