@@ -7,8 +7,13 @@ with the result drawn on it::
     python -m classic_cv harris photo.png corners.png --min-distance 7
     python -m classic_cv hough photo.png lines.png --shape circles --radii 15 40
     python -m classic_cv sift left.png right.png matches.png
+    python -m classic_cv sift photo.png keypoints.png --magnify 3
     python -m classic_cv seam-carve photo.png narrow.png --width 300
     python -m classic_cv stitch left.png right.png panorama.png
+    python -m classic_cv stereo left.png right.png disparity.png --method sgm --max-disparity 64
+    python -m classic_cv calibrate view1.png view2.png view3.png drawn.png --pattern 9x6
+    python -m classic_cv flow frame0.png frame1.png flow.png --method lk --window 15
+    python -m classic_cv segment photo.png segments.png --method mean-shift --position-weight 1 --boundaries
 
 Run ``python -m classic_cv COMMAND --help`` for each command's options. Bad
 options or files end the run with one line on stderr naming the option, and
@@ -165,7 +170,7 @@ def _sift(args):
     img2 = None if args.input2 is None else _read(args, "input2")
     kp1, desc1 = _call({"image": "input"}, sift, img1)
     if img2 is None:
-        _write(args, io.draw_points(img1, kp1.xy, radius=3))
+        _write(args, io.draw_keypoints(img1, kp1.xy, kp1.scale, kp1.orientation, magnify=args.magnify))
         return f"{len(kp1)} keypoints"
     kp2, desc2 = _call({"image": "input2"}, sift, img2)
     matches, _ = _call({"ratio": "--ratio"}, match_descriptors, desc1, desc2, ratio=args.ratio,
@@ -195,6 +200,77 @@ def _stitch(args):
     panorama = _call({"img1": "input", "img2": "input2", "ratio": "--ratio"}, stitch, img1, img2, ratio=args.ratio)
     _write(args, panorama)
     return f"panorama {panorama.shape[:2]}"
+
+
+def _stereo(args):
+    from .stereo import block_match, colorize_disparity, sgm
+
+    left, right = _read(args, "input"), _read(args, "input2")
+    match = sgm if args.method == "sgm" else block_match
+    options = {"left": "input", "right": "input2", "max_disparity": "--max-disparity", "window": "--window"}
+    window = {} if args.window is None else {"window": args.window}  # None: the matcher's default
+    # Grey and colour inputs may be mixed: the matchers work on luminance.
+    left, right = (rgb2gray(im) if im.ndim == 3 else im for im in (left, right))
+    disparity = _call(options, match, left, right, max_disparity=args.max_disparity, **window)
+    _write(args, colorize_disparity(disparity, max_disparity=args.max_disparity))
+    return f"{np.isfinite(disparity).mean():.0%} of pixels matched"
+
+
+def _calibrate(args):
+    from .calibration import calibrate_camera, checkerboard_points, find_checkerboard_corners, project_points
+
+    cols, rows = args.pattern
+    # _read names the positional argument; with several files, the message also quotes which one.
+    images = [_read(argparse.Namespace(views=path), "views") for path in args.views]
+    corners = [_call({"image": f"views ({path})", "window": "--window"}, find_checkerboard_corners, image,
+                     (cols, rows), window=args.window) for path, image in zip(args.views, images)]
+    target = checkerboard_points((cols, rows), args.square)
+    cal = _call({"image_points": "views"}, calibrate_camera, target, corners)
+    reprojected = project_points(target, cal.K, cal.R[0], cal.t[0], cal.dist)
+    drawn = io.draw_points(io.draw_points(images[0], corners[0], radius=4, color=(0, 255, 0)), reprojected, radius=1.5)
+    _write(args, drawn)
+    (fx, _, cx), (_, fy, cy) = cal.K[:2]
+    return (f"{len(corners)} views, fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} cy {cy:.1f}, "
+            f"k1 {cal.dist[0]:.4f} k2 {cal.dist[1]:.4f}, RMS {cal.rms:.3f} px, "
+            f"first board at distance {np.linalg.norm(cal.t[0]):.1f}")
+
+
+def _flow(args):
+    from .flow import flow_to_rgb, horn_schunck, lucas_kanade
+
+    frame0, frame1 = _read(args, "input"), _read(args, "input2")
+    options = {"image0": "input", "image1": "input2", "window": "--window", "alpha": "--alpha",
+               "iterations": "--iterations", "levels": "--levels", "max_flow": "--max-flow"}
+    if args.method == "hs":
+        field = _call(options, horn_schunck, frame0, frame1, alpha=args.alpha,
+                      iterations=args.iterations or 100, levels=args.levels)
+    else:
+        field = _call(options, lucas_kanade, frame0, frame1, window=args.window,
+                      iterations=args.iterations or 10, levels=args.levels)
+    _write(args, _call(options, flow_to_rgb, field, max_flow=args.max_flow))
+    return f"mean flow length {np.hypot(field[..., 0], field[..., 1]).mean():.2f} px"
+
+
+def _segment(args):
+    from .segmentation import label_to_rgb, mark_boundaries, segment
+
+    options = {"image": "input", "k": "--k", "bandwidth": "--bandwidth", "position_weight": "--position-weight"}
+    image = _read(args, "input")
+    # A zero weight drops the position features altogether (colour-only clustering).
+    features = "color+position" if args.position_weight > 0 else "color"
+    labels = _call(options, segment, image, method=args.method.replace("-", "_"), features=features, k=args.k,
+                   bandwidth=args.bandwidth, position_weight=args.position_weight, rng=0)
+    out = label_to_rgb(labels, image)
+    _write(args, mark_boundaries(out, labels) if args.boundaries else out)
+    return f"{labels.max() + 1} segments"
+
+
+def _pattern(text):
+    """argparse type of ``--pattern``: ``COLSxROWS`` inner corners, each >= 2."""
+    match = re.fullmatch(r"(\d+)[xX](\d+)", text.strip())
+    if match is None or min(int(match.group(1)), int(match.group(2))) < 2:
+        raise argparse.ArgumentTypeError(f"must be COLSxROWS inner corners, each >= 2 (e.g. 9x6), got {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def build_parser():
@@ -248,6 +324,8 @@ def build_parser():
     p.add_argument("--ratio", type=_option(low=0, low_open=True, high=1), default=0.75,
                    help="Lowe's ratio test (default 0.75)")
     p.add_argument("--cross-check", action="store_true", help="keep only mutual nearest neighbours")
+    p.add_argument("--magnify", type=_option(low=0, low_open=True), default=3.0,
+                   help="one image: keypoint circle radius in units of its sigma (default 3)")
 
     p = command("seam-carve", _seam_carve, "content-aware resize by seam carving")
     p.add_argument("--width", type=_option(int, low=1), default=None, help="output width (default unchanged)")
@@ -257,6 +335,55 @@ def build_parser():
     p = command("stitch", _stitch, "two-image panorama (SIFT + RANSAC homography + warp)", second_input="required")
     p.add_argument("--ratio", type=_option(low=0, low_open=True, high=1), default=0.75,
                    help="Lowe's ratio test (default 0.75)")
+
+    p = command("stereo", _stereo, "disparity map of a rectified pair, in colour with a colour bar (invalid: black)",
+                second_input="required")
+    p.add_argument("--method", choices=("bm", "sgm"), default="sgm",
+                   help="block matching or semi-global matching (default sgm)")
+    p.add_argument("--max-disparity", type=_option(int, low=1), default=64,
+                   help="largest disparity searched, in px (default 64)")
+    p.add_argument("--window", type=_option(int, low=1), default=None,
+                   help="odd matching window side in px (default 9 for bm, 5 for sgm)")
+
+    p = command("flow", _flow, "dense optical flow from the first frame to the second, drawn on the "
+                "Middlebury colour wheel (hue: direction, saturation: length)", second_input="required")
+    p.add_argument("--method", choices=("lk", "hs"), default="lk",
+                   help="pyramidal Lucas-Kanade or Horn-Schunck (default lk)")
+    p.add_argument("--window", type=_option(int, low=3), default=15, help="odd Lucas-Kanade window side (default 15)")
+    p.add_argument("--alpha", type=_option(low=0, low_open=True), default=0.1,
+                   help="Horn-Schunck smoothness weight (default 0.1)")
+    p.add_argument("--iterations", type=_option(int, low=1), default=None,
+                   help="solves per pyramid level (default 10 for lk, 100 sweeps for hs)")
+    p.add_argument("--levels", type=_option(int, low=1), default=None,
+                   help="pyramid levels (default: down to a 16 px side)")
+    p.add_argument("--max-flow", type=_option(low=0, low_open=True), default=None,
+                   help="flow length drawn fully saturated, in px (default the longest vector)")
+
+    p = command("segment", _segment, "segmentation by clustering pixels (k-means or mean shift), each segment "
+                "painted with its mean colour")
+    p.add_argument("--method", choices=("kmeans", "mean-shift"), default="kmeans",
+                   help="k-means into --k segments, or mean shift with window --bandwidth (default kmeans)")
+    p.add_argument("--k", type=_option(int, low=1), default=8, help="k-means segments (default 8)")
+    p.add_argument("--bandwidth", type=_option(low=0, low_open=True), default=0.1,
+                   help="mean-shift window, in colour units of [0, 1] (default 0.1)")
+    p.add_argument("--position-weight", type=_option(low=0), default=0.0,
+                   help="span of pixel positions across the longer side, against colours in [0, 1]; "
+                   "0 clusters colours only (default 0)")
+    p.add_argument("--boundaries", action="store_true", help="draw segment borders in yellow")
+
+    # Several inputs, so not command(): VIEW [VIEW ...] OUT.
+    about = "camera intrinsics and radial distortion from checkerboard views (Zhang's method)"
+    p = sub.add_parser("calibrate", help=about, description=about + "; draws the first view's found (green) and "
+                       "reprojected (red) corners")
+    p.add_argument("views", nargs="+", metavar="VIEW", help="checkerboard image files (at least 2 views)")
+    p.add_argument("output", help="output image file (format from the extension)")
+    p.add_argument("--pattern", type=_pattern, required=True, metavar="COLSxROWS",
+                   help="inner corners per row and per column, e.g. 9x6 for a board of 10x7 squares")
+    p.add_argument("--square", type=_option(low=0, low_open=True), default=1.0,
+                   help="side of a square, the unit of the translations (default 1)")
+    p.add_argument("--window", type=_option(int, low=2), default=5,
+                   help="corner window half-size in px; squares must be wider than twice it (default 5)")
+    p.set_defaults(run=_calibrate)
     return parser
 
 

@@ -13,8 +13,9 @@ import numpy as np
 
 from minigrad.validation import check_bool, check_choice, check_int, check_number
 
+from ._kernels import calibration as _calibration_kernels
 from ._kernels import harris as _k
-from ._validate import as_float_image, as_gray
+from ._validate import as_float_array, as_float_image, as_gray, check_min_size
 from .filters import _gaussian_kernel1d, border_index, check_mode, check_sigma
 
 
@@ -157,3 +158,58 @@ def corner_peaks(response, min_distance=1, threshold_abs=None, threshold_rel=Non
     rows, cols = rows[order].astype(np.int64), cols[order].astype(np.int64)
     keep = _k.greedy_spacing(rows, cols, response.shape, md, max_count)
     return np.stack([cols[keep], rows[keep]], axis=1)
+
+
+def corner_subpix(image, points, window=5, max_iter=40, tol=1e-3):
+    """Refine corner positions to sub-pixel accuracy by gradient orthogonality.
+
+    Near a corner ``q`` every image gradient ``g(p)`` is orthogonal to
+    ``p - q``: on an edge through ``q`` the gradient is normal to the edge,
+    and in flat areas it vanishes. So ``q`` minimises
+    ``sum_p w(p) (g(p) . (p - q))^2``, whose solution is
+    ``q = (sum w g g^T)^-1 sum w g g^T p``. The sum runs over a
+    (2 ``window`` + 1)^2 patch, re-sampled bilinearly around the current
+    estimate (borders replicated), with Gaussian weights
+    ``exp(-(dx^2 + dy^2) / window^2)``; it is solved again around each new
+    estimate until the update is shorter than ``tol``. This is the iteration
+    of OpenCV's ``cornerSubPix`` (without its dead zone); a point that drifts
+    more than ``window`` px along x or y, or whose patch has no two gradient
+    directions, keeps its input position.
+
+    Parameters
+    ----------
+    image : (H, W) gray or (H, W, 3) RGB, at least 3x3
+    points : (K, 2) real
+        Initial corner positions (x, y) inside the image, e.g. ``corner_peaks`` output.
+    window : int >= 1
+        Half-size of the search window in pixels.
+    max_iter : int >= 1
+        Maximum number of iterations per point.
+    tol : float > 0
+        Stop when a point moves less than this (pixels).
+
+    Returns
+    -------
+    xy : (K, 2) float64
+        Refined positions (x, y).
+    """
+    func = "corner_subpix"
+    image = as_gray(func, "image", image, dtype=np.float64)
+    check_min_size(func, "image", image, 3)
+    points = as_float_array(func, "points", points, ndim=2, allow_empty=True)
+    if points.shape[1:] != (2,):
+        raise ValueError(f"{func}: points must be (K, 2) points (x, y), got shape {points.shape}")
+    h, w = image.shape
+    if ((points < 0) | (points > [w - 1, h - 1])).any():
+        raise ValueError(f"{func}: points must lie inside the image (0 <= x <= {w - 1}, 0 <= y <= {h - 1})")
+    window = check_int(func, "window", window, low=1)
+    max_iter = check_int(func, "max_iter", max_iter, low=1)
+    tol = check_number(func, "tol", tol, low=0, low_open=True)
+    return _corner_subpix(image, points, window, max_iter, tol)
+
+
+def _corner_subpix(image, points, window, max_iter, tol):
+    """``corner_subpix`` on a checked (H, W) float64 image and (K, 2) float64 points."""
+    out = np.empty_like(points)
+    _calibration_kernels.corner_subpix(image, points, window, max_iter, tol, out)
+    return out

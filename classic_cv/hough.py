@@ -9,6 +9,7 @@ convention), theta in [-pi/2, pi/2). Input is a binary edge map (e.g. from
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from ._kernels import harris as _kh
 from ._kernels import hough as _k
@@ -89,19 +90,32 @@ def hough_line(image, theta=None):
     return accum_t.T, theta, np.arange(-offset, offset + 1, dtype=np.float64)
 
 
+# Bin spacings computed in floating point miss their nominal value by a few ulp
+# (10 steps of 1 degree from linspace can exceed deg2rad(10)); this slack keeps
+# the suppression windows inclusive, so "within 10 degrees" holds 10 one-degree bins.
+_WINDOW_SLACK = 1e-9
+
+
 def hough_line_peaks(accumulator, theta, rho, min_distance=9, min_angle=10.0, threshold=None, num_peaks=None):
     """Strongest lines of an accumulator with non-maximum suppression.
 
-    Bins with more than ``threshold`` votes (default half the maximum) are
-    visited strongest first and kept unless a kept line lies within
-    ``min_distance`` px in rho and ``min_angle`` degrees in theta (comparing
-    across the theta wrap-around, where (rho, theta) = (-rho, theta + pi)).
+    A bin is a peak when it has more than ``threshold`` votes (default half
+    the maximum) and no bin of its neighbourhood has more: the neighbourhood
+    holds the bins within ``min_distance`` px in rho and ``min_angle`` degrees
+    in theta, also across the theta wrap-around, where (rho, theta) and
+    (-rho, theta + pi) are the same line. So the side lobes of a strong line
+    (the wings of its butterfly in the accumulator) are never returned as lines
+    of their own. Adjacent peak bins (they tie) form one plateau, reported at
+    its centroid: a short segment fills several angle bins equally, and its
+    line lies at their centre, not at the first of them. Plateaus are visited
+    strongest first and kept unless a kept line lies within the same window.
 
     Parameters
     ----------
     accumulator, theta, rho : outputs of ``hough_line``
-    min_distance : float >= 0, suppression window in rho (px)
-    min_angle : float >= 0, suppression window in theta (degrees)
+        ``accumulator`` (R, T), ``theta`` (T,) in any order, ``rho`` (R,) increasing
+    min_distance : float >= 0, window half-width in rho (px)
+    min_angle : float >= 0, window half-width in theta (degrees)
     threshold : float, optional, minimum votes (default half the maximum)
     num_peaks : int >= 1, optional, maximum number of lines
 
@@ -116,16 +130,56 @@ def hough_line_peaks(accumulator, theta, rho, min_distance=9, min_angle=10.0, th
     if accumulator.shape != (len(rho), len(theta)):
         raise ValueError(f"{func}: accumulator must have shape (len(rho), len(theta)) = "
                          f"{(len(rho), len(theta))}, got {accumulator.shape}")
-    min_distance = check_number(func, "min_distance", min_distance, low=0)
-    min_angle = np.deg2rad(check_number(func, "min_angle", min_angle, low=0))
+    steps = np.diff(rho)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0))
+        raise ValueError(f"{func}: rho must be strictly increasing, got rho[{i + 1}] = {rho[i + 1]} "
+                         f"after {rho[i]}")
+    min_distance = check_number(func, "min_distance", min_distance, low=0) + _WINDOW_SLACK
+    min_angle = np.deg2rad(check_number(func, "min_angle", min_angle, low=0)) + _WINDOW_SLACK
     threshold = 0.5 * accumulator.max() if threshold is None else check_number(func, "threshold", threshold)
     max_count = accumulator.size if num_peaks is None else check_int(func, "num_peaks", num_peaks, low=1)
-    r, t = np.nonzero(accumulator > threshold)
-    votes = accumulator[r, t].astype(np.float64)
+    # Columns in angle order, so that adjacent columns are adjacent angles. The
+    # memory order is kept: hough_line's accumulator is column-major, which is
+    # also how the kernel reads each window.
+    votes = accumulator.astype(np.float64, order="K")
+    if (np.diff(theta) < 0).any():
+        by_angle = np.argsort(theta, kind="stable")
+        theta, votes = theta[by_angle], votes[:, by_angle]
+    is_peak = _k.line_peak_mask(votes, rho, theta, min_distance, min_angle, threshold)
+    votes, theta_c, rho_c = _plateaus(is_peak, votes, theta, rho, min_distance, min_angle)
     order = np.argsort(-votes, kind="stable")
-    r, t, votes = r[order], t[order], votes[order]
-    keep = _k.suppress_lines(rho[r], theta[t], min_distance, min_angle, max_count)
-    return Lines(votes[keep], theta[t[keep]], rho[r[keep]])
+    votes, theta_c, rho_c = votes[order], theta_c[order], rho_c[order]
+    keep = _k.suppress_lines(rho_c, theta_c, min_distance, min_angle, max_count)
+    return Lines(votes[keep], theta_c[keep], rho_c[keep])
+
+
+def _plateaus(is_peak, votes, theta, rho, min_distance, min_angle):
+    """Group touching peak bins and return per group, in raster order of its
+    first bin, its votes and the mean theta and rho of its bins, each (K,).
+
+    Bins touch along an axis only when neighbours on that axis lie within each
+    other's window (``min_distance`` in rho, ``min_angle`` in the sorted
+    ``theta``): two touching peaks are then each the other's maximum, so they tie.
+    """
+    along_rho = bool(np.all(np.diff(rho) <= min_distance))
+    along_theta = bool(np.all(np.diff(theta) <= min_angle))
+    if along_rho and along_theta:
+        touching = np.ones((3, 3), dtype=bool)
+    else:
+        touching = np.zeros((3, 3), dtype=bool)
+        touching[:, 1] = along_rho
+        touching[1, :] = along_theta
+        touching[1, 1] = True
+    labels, count = ndi.label(is_peak, structure=touching)
+    r, t = np.nonzero(is_peak)
+    group = labels[r, t] - 1
+    size = np.bincount(group, minlength=count)
+    mean_theta = np.bincount(group, theta[t], minlength=count) / size
+    mean_rho = np.bincount(group, rho[r], minlength=count) / size
+    group_votes = np.zeros(count)
+    group_votes[group] = votes[r, t]
+    return group_votes, mean_theta, mean_rho
 
 
 def probabilistic_hough_line(image, threshold=10, line_length=50, line_gap=10, theta=None, rng=None):
@@ -209,12 +263,15 @@ def hough_circle_peaks(accumulator, radii, min_distance=5, min_radius_distance=N
                        num_peaks=None):
     """Strongest circles of ``hough_circle`` output with non-maximum suppression.
 
-    Candidates are local maxima of each radius plane over a (2d+1)^2 window
-    (d = ``min_distance``) scoring above ``threshold`` (default half the global
-    maximum). Visited strongest first, a candidate is dropped when a kept
-    circle has its centre within ``min_distance`` px (Chebyshev) and radius
-    within ``min_radius_distance`` px (default ``min_distance``), so concentric
-    circles of clearly different radii are all found.
+    A circle's window holds the centres within ``min_distance`` px
+    (Chebyshev) on the planes whose radius is within ``min_radius_distance``
+    px (default ``min_distance``) of its own. Candidates score above
+    ``threshold`` (default half the global maximum) and no bin of their window
+    scores more: a ring of a strong circle on a neighbouring radius plane (an
+    internally tangent circle, which shares many pixels with it) is not a
+    circle of its own. Visited strongest first, a candidate is dropped when a
+    kept circle lies within its window, so concentric circles of clearly
+    different radii are all found.
 
     Parameters
     ----------
@@ -240,12 +297,15 @@ def hough_circle_peaks(accumulator, radii, min_distance=5, min_radius_distance=N
                                                               low=0)
     threshold = 0.5 * accumulator.max() if threshold is None else check_number(func, "threshold", threshold)
     max_count = accumulator.size if num_peaks is None else check_int(func, "num_peaks", num_peaks, low=1)
+    # Maxima of their own plane first (one cheap filter per plane), then of the whole window.
     is_peak = np.empty(accumulator.shape, dtype=bool)
     local_max = np.empty(accumulator.shape[1:])
     for k, plane in enumerate(accumulator):
         _kh.max_filter(plane, md, local_max)
         np.logical_and(plane == local_max, plane > threshold, out=is_peak[k])
     ks, ys, xs = np.nonzero(is_peak)
+    window_peak = _k.circle_window_peaks(accumulator, ks, ys, xs, radii, md, mrd)
+    ks, ys, xs = ks[window_peak], ys[window_peak], xs[window_peak]
     score = accumulator[ks, ys, xs]
     order = np.argsort(-score, kind="stable")
     ks, ys, xs, score = ks[order], ys[order], xs[order], score[order]

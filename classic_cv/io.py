@@ -215,6 +215,47 @@ def draw_circles(image, xy, radius, color=(255, 0, 0), width=1):
     return np.asarray(canvas)
 
 
+def draw_keypoints(image, xy, scale, orientation, magnify=1.0, color=(0, 255, 0), width=1):
+    """Keypoints with their scale and orientation, like OpenCV's rich keypoints:
+    a circle of radius ``magnify * scale`` around each point and a line from its
+    centre to the circle along the orientation.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3)
+    xy : (N, 2) points (x, y), e.g. ``Keypoints.xy``
+    scale : (N,) > 0, e.g. ``Keypoints.scale`` (the Gaussian sigma in px)
+    orientation : (N,) radians, x right and y down, e.g. ``Keypoints.orientation``
+    magnify : float > 0, circle radius in units of ``scale`` (OpenCV draws SIFT
+        keypoints at 1 sigma)
+    color : (R, G, B) ints in 0..255
+    width : int >= 1, line width in px
+
+    Returns
+    -------
+    drawn : (H, W, 3) uint8
+    """
+    func = "draw_keypoints"
+    canvas = _canvas(func, image)
+    xy = _check_xy(func, "xy", xy)
+    scale = as_float_array(func, "scale", scale, ndim=1, allow_empty=True)
+    orientation = as_float_array(func, "orientation", orientation, ndim=1, allow_empty=True)
+    if scale.shape != (len(xy),) or orientation.shape != (len(xy),):
+        raise ValueError(f"{func}: scale and orientation must have one value per point ({len(xy)}), "
+                         f"got shapes {scale.shape} and {orientation.shape}")
+    if (scale <= 0).any():
+        raise ValueError(f"{func}: scale must be > 0, got {scale.min()}")
+    magnify = check_number(func, "magnify", magnify, low=0, low_open=True)
+    color, width = _check_color(func, color), check_int(func, "width", width, low=1)
+    pen = ImageDraw.Draw(canvas)
+    radius = magnify * scale
+    tips = xy + radius[:, None] * np.column_stack([np.cos(orientation), np.sin(orientation)])
+    for (x, y), r, (tx, ty) in zip(xy, radius, tips):
+        pen.ellipse([x - r, y - r, x + r, y + r], outline=color, width=width)
+        pen.line([(x, y), (tx, ty)], fill=color, width=width)
+    return np.asarray(canvas)
+
+
 def overlay_mask(image, mask, color=(255, 0, 0)):
     """Paint the True pixels of an (H, W) mask in ``color``; returns (H, W, 3) uint8."""
     func = "overlay_mask"

@@ -4,8 +4,10 @@ Pipeline: the image (grey, [0, 1]) is upsampled 2x and blurred to sigma 1.6 (ass
 the camera blurred it by 0.5); each octave holds ``n_scales + 3`` Gaussian images and
 ``n_scales + 2`` differences of Gaussians; extrema over 26 neighbours are refined to
 sub-pixel / sub-scale accuracy by a quadratic fit and rejected on low contrast or
-edge-like curvature (ratio r = 10); each keypoint gets one orientation per peak of a
-36-bin gradient histogram within 80 % of the highest, and a 4 x 4 x 8 descriptor.
+edge-like curvature (ratio r = 10); each keypoint gets one orientation per local
+maximum of a 36-bin gradient histogram (each gradient shared linearly between its two
+nearest bins, then smoothed by [1 4 6 4 1] / 16) within 80 % of the highest, refined by
+a parabola, and a 4 x 4 x 8 descriptor.
 """
 from dataclasses import dataclass
 

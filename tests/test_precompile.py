@@ -74,7 +74,10 @@ commands = [["canny", left, out], ["harris", left, out], ["harris", left, out, "
             ["hough", left, out], ["hough", left, out, "--shape", "segments"],
             ["hough", left, out, "--shape", "circles", "--radii", "10", "20"],
             ["sift", left, out], ["sift", left, right, out], ["seam-carve", left, out, "--width", "190"],
-            ["stitch", left, right, out]]
+            ["stitch", left, right, out], ["segment", left, out, "--boundaries"],
+            ["segment", left, out, "--method", "mean-shift", "--bandwidth", "0.2"],
+            ["flow", left, right, out], ["flow", left, right, out, "--method", "hs"],
+            ["stereo", left, right, out], ["stereo", left, right, out, "--method", "bm"]]
 for argv in commands:
     assert main(argv) == 0, argv
 camera = data.camera()[100:300, 100:300].astype(np.float32) / 255

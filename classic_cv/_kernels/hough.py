@@ -1,4 +1,4 @@
-"""Numba kernels for Hough transforms: line and circle voting, peak
+"""Numba kernels for Hough transforms: line and circle voting, local maxima and peak
 suppression, progressive probabilistic line segments."""
 import numpy as np
 from numba import njit
@@ -23,6 +23,64 @@ def line_votes(ys, xs, cos_t, sin_t, offset, accum_t):
         row = accum_t[t]
         for p in range(ys.shape[0]):
             row[round_half_away(c * xs[p] + s * ys[p]) + offset] += 1
+
+
+@njit(cache=True)
+def line_peak_mask(accum, rho, theta, min_rho, min_theta, threshold):
+    """Bins of ``accum`` (R, T) with more than ``threshold`` votes that hold the
+    maximum of their neighbourhood (ties allowed), as an (R, T) bool mask.
+
+    The neighbourhood of bin (r, t) is the suppression window of
+    ``suppress_lines``: bins whose theta is within ``min_theta`` of theta[t] and
+    whose rho is within ``min_rho`` of rho[r], plus, across the wrap-around,
+    bins whose theta is within ``min_theta`` of theta[t] +- pi and whose rho is
+    within ``min_rho`` of -rho[r]. ``rho`` must be ascending (each window is then
+    a run of rows); ``theta`` may be in any order.
+    """
+    n_r, n_t = accum.shape
+    lo = np.searchsorted(rho, rho - min_rho, side="left")
+    hi = np.searchsorted(rho, rho + min_rho, side="right")
+    flip_lo = np.searchsorted(rho, -rho - min_rho, side="left")
+    flip_hi = np.searchsorted(rho, -rho + min_rho, side="right")
+    direct = np.empty(n_t, dtype=np.int64)
+    flipped = np.empty(n_t, dtype=np.int64)
+    mask = np.zeros((n_r, n_t), dtype=np.bool_)
+    for t in range(n_t):
+        # Neighbour columns of t, listed once for all its rows.
+        n_direct = 0
+        n_flipped = 0
+        for u in range(n_t):
+            dt = abs(theta[t] - theta[u])
+            if dt <= min_theta:
+                direct[n_direct] = u
+                n_direct += 1
+            if abs(dt - np.pi) <= min_theta:
+                flipped[n_flipped] = u
+                n_flipped += 1
+        for r in range(n_r):
+            v = accum[r, t]
+            if v <= threshold:
+                continue
+            peak = True
+            for q in range(n_direct):
+                u = direct[q]
+                for rr in range(lo[r], hi[r]):
+                    if accum[rr, u] > v:
+                        peak = False
+                        break
+                if not peak:
+                    break
+            if peak:
+                for q in range(n_flipped):
+                    u = flipped[q]
+                    for rr in range(flip_lo[r], flip_hi[r]):
+                        if accum[rr, u] > v:
+                            peak = False
+                            break
+                    if not peak:
+                        break
+            mask[r, t] = peak
+    return mask
 
 
 @njit(cache=True)
@@ -94,6 +152,35 @@ def circle_votes(ys, xs, offsets_y, offsets_x, starts, scale, accum):
         for i in range(h):
             for j in range(w):
                 plane[i, j] = counts[i * w + j] * c
+
+
+@njit(cache=True)
+def circle_window_peaks(accum, ks, ys, xs, radii, min_distance, min_radius_distance):
+    """For candidates (plane ``ks``, row ``ys``, column ``xs``), (K,) bool: no bin of
+    ``accum`` (R, H, W) scores more within their suppression window, i.e. with the
+    centre within Chebyshev ``min_distance`` (clipped to the image) on any plane whose
+    radius is within ``min_radius_distance`` of theirs."""
+    n_r, h, w = accum.shape
+    out = np.empty(ks.shape[0], dtype=np.bool_)
+    for c in range(ks.shape[0]):
+        v = accum[ks[c], ys[c], xs[c]]
+        y0, y1 = max(ys[c] - min_distance, 0), min(ys[c] + min_distance + 1, h)
+        x0, x1 = max(xs[c] - min_distance, 0), min(xs[c] + min_distance + 1, w)
+        peak = True
+        for k in range(n_r):
+            if abs(radii[k] - radii[ks[c]]) > min_radius_distance:
+                continue
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    if accum[k, y, x] > v:
+                        peak = False
+                        break
+                if not peak:
+                    break
+            if not peak:
+                break
+        out[c] = peak
+    return out
 
 
 @njit(cache=True)

@@ -26,6 +26,29 @@ def circle_votes(ys, xs, offsets, shape):
     return accum
 
 
+def line_peak_mask(accum, rho, theta, min_rho, min_theta, threshold):
+    """Compare each bin above ``threshold`` with the maximum over a boolean mask of its
+    whole neighbourhood (direct and across the wrap), built by broadcasting."""
+    mask = np.zeros(accum.shape, dtype=bool)
+    dt = np.abs(theta[:, None] - theta[None, :])  # (T, T)
+    for r, t in zip(*np.nonzero(accum > threshold)):
+        direct = (np.abs(rho - rho[r]) <= min_rho)[:, None] & (dt[t] <= min_theta)[None, :]
+        flipped = (np.abs(rho + rho[r]) <= min_rho)[:, None] & (np.abs(dt[t] - np.pi) <= min_theta)[None, :]
+        mask[r, t] = accum[direct | flipped].max() <= accum[r, t]
+    return mask
+
+
+def circle_window_peaks(accum, ks, ys, xs, radii, min_distance, min_radius_distance):
+    """Each candidate against the maximum of its window cut out by slicing."""
+    out = []
+    for k, y, x in zip(ks, ys, xs):
+        planes = np.abs(radii - radii[k]) <= min_radius_distance
+        window = accum[planes, max(y - min_distance, 0):y + min_distance + 1,
+                       max(x - min_distance, 0):x + min_distance + 1]
+        out.append(window.max() <= accum[k, y, x])
+    return np.array(out, dtype=bool)
+
+
 def suppress_lines(rho, theta, min_rho, min_theta, max_count):
     """Keep a line unless a kept one is within the window, directly or across the wrap."""
     kept = []

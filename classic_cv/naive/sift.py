@@ -96,8 +96,12 @@ def orientation_histogram(mag, ang, r, c, dr, dc, scale, n_bins):
     sigma = 1.5 * scale
     i, j, y, x = _window(mag.shape, r, c, int(np.round(3 * sigma)))
     weights = np.exp(-((i - dr) ** 2 + (j - dc) ** 2) / (2 * sigma**2)) * mag[y, x]
-    bins = np.round(ang[y, x] * n_bins / (2 * np.pi)).astype(int) % n_bins
-    raw = np.bincount(bins, weights, minlength=n_bins)
+    pos = (ang[y, x].astype(np.float64) * (n_bins / (2 * np.pi))) % n_bins
+    low = np.floor(pos)
+    frac = pos - low
+    low = low.astype(int)
+    raw = (np.bincount(low % n_bins, weights * (1 - frac), minlength=n_bins)
+           + np.bincount((low + 1) % n_bins, weights * frac, minlength=n_bins))
     kernel = np.array([1, 4, 6, 4, 1]) / 16.0
     return sum(kernel[k] * np.roll(raw, 2 - k) for k in range(5))
 

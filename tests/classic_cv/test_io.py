@@ -54,3 +54,49 @@ def test_drawing_marks_expected_pixels():
     mask = np.zeros((40, 40), bool)
     mask[3, 4] = True
     assert io.overlay_mask(img, mask)[3, 4].tolist() == [255, 0, 0]
+
+
+def test_draw_keypoints_circle_and_orientation_line():
+    img = np.zeros((60, 60))
+    # sigma 5 magnified 2x: radius 10; orientation pi/2 points down (y grows downwards).
+    out = io.draw_keypoints(img, [[30, 20]], [5.0], [np.pi / 2], magnify=2.0, color=(0, 0, 255))
+    assert out.shape == (60, 60, 3) and out.dtype == np.uint8
+    blue = out[..., 2] == 255
+    assert blue[20, 40] and blue[20, 20] and blue[10, 30]  # on the circle: right, left, top
+    assert blue[25:30, 30].all() and not blue[11:20, 30].any()  # the line runs from the centre down only
+    assert not blue[20, 30 + 3:38].any()  # nothing inside the circle but the line
+    assert out[..., :2].max() == 0
+    # Default magnify is 1: the circle has the keypoint's sigma as radius.
+    assert (io.draw_keypoints(img, [[30, 20]], [5.0], [0.0])[..., 1] == 255)[20, 25]
+    assert not io.draw_keypoints(img, np.zeros((0, 2)), [], []).any()
+
+
+def test_draw_keypoints_draws_sift_output(skimage):
+    from classic_cv.sift import sift
+
+    image = skimage.data.camera()[100:300, 150:350]
+    kp, _ = sift(image)
+    out = io.draw_keypoints(image, kp.xy, kp.scale, kp.orientation, magnify=3.0)
+    green = (out[..., 1] == 255) & (out[..., 0] == 0)  # the gray photo has R = G = B
+    assert len(kp) > 10
+    # Halfway along each orientation line the drawing is green (within a pixel:
+    # the rasteriser's rounding is its own).
+    mid = kp.xy + 1.5 * kp.scale[:, None] * np.column_stack([np.cos(kp.orientation), np.sin(kp.orientation)])
+    x, y = np.round(mid).astype(int).T
+    inside = (x >= 1) & (x < 199) & (y >= 1) & (y < 199) & (kp.scale >= 2)
+    near = np.lib.stride_tricks.sliding_window_view(np.pad(green, 1), (3, 3)).any(axis=(2, 3))
+    assert inside.sum() > 5 and near[y[inside], x[inside]].all()
+
+
+def test_draw_keypoints_bad_input():
+    img = np.zeros((10, 10))
+    with pytest.raises(ValueError, match="draw_keypoints: scale and orientation must have one value per point"):
+        io.draw_keypoints(img, [[1, 2], [3, 4]], [1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="draw_keypoints: scale must be > 0"):
+        io.draw_keypoints(img, [[1, 2]], [0.0], [0.0])
+    with pytest.raises(ValueError, match="draw_keypoints: magnify must be > 0"):
+        io.draw_keypoints(img, [[1, 2]], [1.0], [0.0], magnify=0)
+    with pytest.raises(ValueError, match="draw_keypoints: orientation must be finite"):
+        io.draw_keypoints(img, [[1, 2]], [1.0], [np.nan])
+    with pytest.raises(ValueError, match=r"draw_keypoints: xy must be \(N, 2\) points"):
+        io.draw_keypoints(img, [[1, 2, 3]], [1.0], [0.0])

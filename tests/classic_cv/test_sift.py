@@ -105,6 +105,61 @@ def test_matching_quality_vs_opencv(cv2, name, warp):
     assert ours_ok.mean() >= cv_ok.mean() - 0.015, (ours_ok.mean(), cv_ok.mean())
 
 
+def _repeated(xy1, scale1, xy2, scale2, H, shape, ori1=None, ori2=None, turn=0.0):
+    """Repeatability: per keypoint of image 1 (every row, so a position with two
+    orientations counts twice) whose position mapped by the similarity ``H``
+    falls inside image 2 (of ``shape``), whether image 2 has a keypoint within
+    1.5 px of it at a consistent scale: the sigma ratio within one SIFT scale step
+    (a factor 2^(1/3)) of the known zoom. With orientations, that keypoint must also
+    point the same way, within 15 degrees of the known ``turn`` (radians)."""
+    mapped = apply_homography(H, xy1)
+    inside = ((mapped >= 0) & (mapped <= np.array(shape[::-1]) - 1)).all(axis=1)
+    zoom = np.sqrt(abs(np.linalg.det(H[:2, :2])))
+    near = np.linalg.norm(mapped[inside, None] - xy2[None], axis=2) <= 1.5
+    near &= np.abs(np.log2(scale2[None] / (zoom * scale1[inside, None]))) <= 1 / 3
+    if ori1 is not None:
+        off = np.angle(np.exp(1j * (ori2[None] - ori1[inside, None] - turn)))
+        near &= np.abs(off) <= np.deg2rad(15)
+    return near.any(axis=1)
+
+
+def test_repeatability_vs_opencv(cv2):
+    # Image 1 is camera rotated by 30 degrees and scaled by 0.7, image 2 the
+    # original; both detectors run on the same two images.
+    H = WARPS["rot30_scale0.7"]
+    image = _gray("camera")
+    warped = cv2.warpPerspective(image, H, image.shape[::-1])
+    back = np.linalg.inv(H)
+    turn = -np.deg2rad(30)  # orientations (y down) in the original = warped ones - 30 degrees
+    (kp1, d1), (kp2, d2) = _ours("camera", "rot30_scale0.7"), _ours("camera", None)
+    detector = cv2.SIFT_create()
+    c1, e1 = detector.detectAndCompute(warped, None)
+    c2, e2 = detector.detectAndCompute(image, None)
+
+    def opencv(points):  # OpenCV's size is twice our sigma; its angle is in degrees, y down
+        return _pts(points), np.array([p.size / 2 for p in points]), np.deg2rad([p.angle for p in points])
+
+    sides = {"ours": ((kp1.xy, kp1.scale, kp1.orientation), (kp2.xy, kp2.scale, kp2.orientation), d1, d2),
+             "opencv": (opencv(c1), opencv(c2), e1, e2)}
+    position, oriented, correct, precision = {}, {}, {}, {}
+    for side, ((xy1, s1, o1), (xy2, s2, o2), desc1, desc2) in sides.items():
+        position[side] = _repeated(xy1, s1, xy2, s2, back, image.shape).mean()
+        oriented[side] = _repeated(xy1, s1, xy2, s2, back, image.shape, o1, o2, turn).mean()
+        m, _ = match_descriptors(desc2, desc1, ratio=0.8)  # as in test_matching_quality_vs_opencv
+        ok = _correct(xy2[m[:, 0]], xy1[m[:, 1]], H)
+        correct[side], precision[side] = ok.sum(), ok.mean()
+    # Both find the same positions (415 vs 414, the same 245 repeated); the rest is
+    # which positions get a second orientation. Measured 296/494 = 0.599 vs 290/486 =
+    # 0.597 (0.595 before gradients were shared between orientation bins); at 2 px
+    # and half an octave 0.611 vs 0.615: two keypoints, within noise.
+    assert position["ours"] >= position["opencv"], position
+    # A second orientation only counts where it is found again: ours are more
+    # stable (measured 0.575 vs 0.547; OpenCV centres the orientation window on the
+    # integer sample, we on the sub-pixel keypoint).
+    assert oriented["ours"] >= oriented["opencv"] + 0.01, oriented
+    assert correct["ours"] >= correct["opencv"] and precision["ours"] >= precision["opencv"], (correct, precision)
+
+
 def test_keypoints_fields_and_descriptors():
     kp, desc = _ours("camera", None)
     n = len(kp)
@@ -242,3 +297,31 @@ def test_refine_extrema_equals_twin(seed):
 def test_flat_image_has_no_keypoints():
     kp, desc = sift(np.full((64, 64), 0.5))
     assert len(kp) == 0 and desc.shape == (0, 128) and kp.xy.shape == (0, 2)
+
+
+def test_cli_draws_keypoints_with_scale_and_orientation(tmp_path, capsys):
+    from PIL import Image
+
+    from classic_cv import io
+    from classic_cv.__main__ import main
+
+    image = _gray("camera")[100:300, 150:350]
+    Image.fromarray(image).save(tmp_path / "in.png")
+    out = tmp_path / "kp.png"
+    assert main(["sift", str(tmp_path / "in.png"), str(out), "--magnify", "2"]) == 0
+    kp, _ = sift(image)
+    assert f"{len(kp)} keypoints" in capsys.readouterr().out
+    expected = io.draw_keypoints(image, kp.xy, kp.scale, kp.orientation, magnify=2.0)
+    np.testing.assert_array_equal(np.round(io.read_image(out) * 255).astype(np.uint8), expected)
+    # Without --magnify the circles have a radius of 3 sigma.
+    assert main(["sift", str(tmp_path / "in.png"), str(out)]) == 0
+    drawn = np.round(io.read_image(out) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(drawn, io.draw_keypoints(image, kp.xy, kp.scale, kp.orientation, magnify=3.0))
+
+    code = None
+    try:
+        code = main(["sift", str(tmp_path / "in.png"), str(out), "--magnify", "0"])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "argument --magnify: must be > 0" in err, err
