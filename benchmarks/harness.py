@@ -297,6 +297,8 @@ def compare_case(module_name, case_name, ref_name, quick=False, threads=2, repea
 #: true peak. (By default freed heap memory stays resident, and a later call's peak hides in
 #: it.) Only the memory workers run with it: allocator settings move timings too.
 MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+#: Below this, a peak is within what the interpreter's own allocations move the resident set.
+MEMORY_RESOLUTION = 2**20
 
 
 def _status_bytes(field):
@@ -379,9 +381,12 @@ class Row:
 
     @property
     def memory_ratio(self):
-        """Our peak / the reference's peak (None unless both were measured)."""
+        """Our peak / the reference's peak (None unless both were measured). A peak below
+        ``MEMORY_RESOLUTION`` counts as that much: smaller differences are page-level noise."""
         ours, ref = self.memory.get("ours"), self.memory.get("ref")
-        return ours[0] / max(ref[0], 1) if ours and ref else None
+        if not (ours and ref):
+            return None
+        return max(ours[0], MEMORY_RESOLUTION) / max(ref[0], MEMORY_RESOLUTION)
 
     @property
     def ratio(self):
