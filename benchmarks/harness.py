@@ -13,7 +13,10 @@ kernels: in one process, two OpenMP runtimes spin-waiting over the same cores
 made PyTorch look up to 100x slower.
 
 Same inputs: a worker does not receive arrays; it imports the case module,
-looks the case up by name in ``cases(quick)`` and builds its own side. Case
+looks the case up by name in ``cases(quick)`` and builds its own side. So
+``cases(quick)`` runs in every worker: it may import the reference libraries,
+but must not run PyTorch or OpenCV code (that starts their thread pools in our
+worker too); a side that needs them to build is ``deferred``. Case
 modules draw every input and parameter from NumPy generators with fixed seeds,
 so both workers hold bit-identical arrays without sending them.
 
