@@ -2,9 +2,10 @@
 
 All three standardise groups of values, ``xhat = (x - mean) * inv_std``, and
 differ in which axes form a group and along which axis the affine ``weight,
-bias`` runs. Layer and group norm share the row kernels of
-``layers._kernels.norm`` (a group is a row); batch norm has its own
-per-channel kernels.
+bias`` runs. Layer and group norm use the row kernels of
+``layers._kernels.norm`` (a group is a row; layer norm has a weight per
+column, group norm one per channel, a run of columns); batch norm has its
+own per-channel kernels.
 
 Activations are not scanned for NaN/inf: a NaN propagates to the output (as
 in PyTorch) and the training loop's non-finite guard reports it.
@@ -388,14 +389,9 @@ def group_norm_forward(x, weight, bias, num_groups, eps=1e-5):
     spatial = int(np.prod(x.shape[2:]))
     # Explicit row length: reshape(-1) cannot infer it for an empty batch.
     rows = np.ascontiguousarray(x).reshape(n * num_groups, c // num_groups * spatial)
-    # Row (sample, group) g uses each of its channels' weight over its spatial columns.
-    expand = lambda v: np.repeat(v.reshape(num_groups, c // num_groups), spatial, axis=1)  # noqa: E731
-    w, b = _row_affine(None, None, (num_groups, rows.shape[1]), x.dtype)
-    if weight is not None:
-        w = expand(weight.astype(x.dtype))
-    if bias is not None:
-        b = expand(bias.astype(x.dtype))
-    out, mean, inv_std = _kn.rows_forward(rows, eps, w, b)
+    # Row (sample, group) g holds its C/G channels' runs of spatial columns; w, b are (G, C/G).
+    w, b = _row_affine(weight, bias, (num_groups, c // num_groups), x.dtype)
+    out, mean, inv_std = _kn.groups_forward(rows, eps, w, b)
     return out.reshape(x.shape), (rows, mean, inv_std, w, x.shape, (weight is not None, bias is not None))
 
 
@@ -403,10 +399,8 @@ def group_norm_backward(dout, cache):
     """Gradients ``(dx, dweight, dbias)`` of ``group_norm_forward`` (None for an absent weight or bias)."""
     rows, mean, inv_std, w, shape, given = cache
     d2 = np.ascontiguousarray(dout, dtype=rows.dtype).reshape(rows.shape)
-    dx, dw, db = _kn.rows_backward(d2, rows, mean, inv_std, w)
-    # Sum each channel's spatial columns of the (G, C/G * L) weight gradients.
-    per_channel = lambda g: g.reshape(shape[1], -1).sum(axis=1).astype(rows.dtype)  # noqa: E731
-    dw, db = (per_channel(g) if has else None for g, has in zip((dw, db), given))
+    dx, dw, db = _kn.groups_backward(d2, rows, mean, inv_std, w)
+    dw, db = (g.reshape(shape[1]).astype(rows.dtype) if has else None for g, has in zip((dw, db), given))
     return dx.reshape(shape), dw, db
 
 

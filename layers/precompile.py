@@ -33,6 +33,7 @@ from . import (
 def _image_modules(dtype):
     """Modules taking (N, 4, 6, 6) images."""
     return [
+        # The first takes the direct convolution kernels, the second im2col + GEMM.
         Conv2d(4, 3, 3, padding=1, dtype=dtype), Conv2d(4, 4, 3, stride=2, groups=2, bias=False, dtype=dtype),
         ConvTranspose2d(4, 3, 2, stride=2, dtype=dtype), MaxPool2d(2), AvgPool2d(2), GlobalAvgPool2d(),
         BatchNorm2d(4, dtype=dtype), BatchNorm2d(4, affine=False, dtype=dtype), GroupNorm(2, 4, dtype=dtype),
@@ -45,7 +46,7 @@ def _sequence_modules(dtype):
     """Modules taking (N, T, 8) sequences."""
     return [
         Linear(8, 5, dtype=dtype), Linear(8, 5, bias=False, dtype=dtype), TemporalAffine(8, 5, dtype=dtype),
-        LayerNorm(8, dtype=dtype), LayerNorm(8, elementwise_affine=False, dtype=dtype),
+        LayerNorm(8, dtype=dtype), LayerNorm(8, elementwise_affine=False, dtype=dtype), Softmax(),
         RNN(8, 6, dtype=dtype), LSTM(8, 6, dtype=dtype), GRU(8, 6, dtype=dtype),
         RNN(8, 6, bias=False, dtype=dtype), LSTM(8, 6, bias=False, dtype=dtype), GRU(8, 6, bias=False, dtype=dtype),
         TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1, dtype=dtype),

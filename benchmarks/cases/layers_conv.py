@@ -7,7 +7,7 @@ autograd entry point.
 import numpy as np
 
 import minigrad as mg
-from layers.conv import conv2d, conv_transpose2d
+from layers.conv import DIRECT_MAX_TAPS, conv2d, conv_transpose2d
 from layers.pooling import avg_pool2d, max_pool2d
 from layers.upsample import upsample2d
 
@@ -77,10 +77,11 @@ _CONV_NOTE = "GEMM-bound (OpenBLAS vs oneDNN)"
 
 def _conv_case(n, c, hw, f, k, pad, dtype):
     arrays = _randn(0, (n, c, hw, hw), (f, c, k, k), (f,), scales=(1, 0.1, 1))
+    direct = max(c, f) * k * k <= DIRECT_MAX_TAPS  # stride 1: see layers.conv._is_direct
     return _pair(f"conv2d {n}x{c}x{hw}x{hw} -> {f} {k}x{k} pad {pad}",
                  lambda x, w, b: conv2d(x, w, b, padding=pad),
                  lambda F, x, w, b: F.conv2d(x, w, b, padding=pad), arrays, dtype,
-                 note=_CONV_NOTE if c * k * k >= 64 else "")
+                 note="direct kernels" if direct else _CONV_NOTE if c * k * k >= 64 else "")
 
 
 def cases(quick):
@@ -91,6 +92,12 @@ def cases(quick):
             _conv_case(50, 3, 32, 32, 7, 3, dtype),
             _conv_case(64, 64, 32, 64, 3, 1, dtype),
             _conv_case(128, 1, 28, 32, 3, 0, dtype),
+            # Few channels on large images (the segmentation U-Net, resnet and detection
+            # scripts): the direct kernels' cases.
+            _conv_case(32, 1, 64, 8, 3, 1, dtype),
+            _conv_case(32, 8, 64, 8, 3, 1, dtype),
+            _conv_case(32, 16, 32, 16, 3, 1, dtype),
+            _conv_case(64, 16, 28, 16, 3, 1, dtype),
             _pair("max_pool2d 2x2 128x64x32x32", lambda x: max_pool2d(x, 2),
                   lambda F, x: F.max_pool2d(x, 2), _randn(2, (128, 64, 32, 32)), dtype),
         ]

@@ -26,7 +26,10 @@ Seen as the matrix (C*KH*KW, B*OH*OW), ``cols`` holds the images of the
 chunk inside each row, so a whole chunk is a single GEMM
 ``w.reshape(F, -1) @ cols``.
 """
-from numba import njit
+import numpy as np
+from numba import njit, prange
+
+from ._fastmath import JIT_OPTIONS
 
 
 @njit(cache=True)
@@ -67,3 +70,148 @@ def col2im(cols, padded, sh, sw, dh, dw):
                         for y in range(oh):
                             for x in range(ow):
                                 padded[n, c, y * sh + i * dh, x * sw + j * dw] += cols[c, i, j, n, y, x]
+
+
+
+# ----------------------------------------------------------------- direct convolution
+# For few channels and filters the column matrix is mostly copies (a 3x3 conv
+# 8 -> 8 on (32, 8, 64, 64) builds 37 MB of columns for 2.4 M multiply-adds per
+# image), so im2col + GEMM is bound by memory. The kernels below compute the
+# stride-1 correlation straight from one zero-padded image at a time, in the
+# data's own dtype. The output is accumulated on the padded image's width WP
+# (OH*WP values, the last WP - OW columns of each row are discarded), so that
+# every kernel tap (c, i, j) is one long contiguous multiply-add,
+# ``acc[k] += w[f, c, i, j] * padded[c].ravel()[i*dh*WP + j*dw + k]``, which LLVM
+# vectorises; four taps share one pass over ``acc`` (1.7x faster than one).
+# Measured on (32, 8, 64, 64) -> 8 3x3, float32: 3.9 ms forward (~19 GMAC/s
+# on one core), against 126 ms for loops over output rows clipped at the
+# borders (not vectorised) and 8.2 ms with one tap per pass. Serial: a
+# ``prange`` over the batch gained nothing on the shared 2-core machine
+# (8.7 ms forward with one thread or two, load ~4).
+_TAPS = 4
+
+
+@njit(**JIT_OPTIONS)
+def _inside(offset, size, n_out):
+    """Output indices ``[lo, hi)`` whose input index ``index + offset`` lies in ``[0, size)``."""
+    lo = min(n_out, max(0, -offset))
+    return lo, max(lo, min(n_out, size - offset))
+
+
+@njit(**JIT_OPTIONS)
+def _pad_into(src, dst, ph, pw):
+    """``dst`` (C, HP, WP) = ``src`` (C, H, W) shifted by (ph, pw), zero elsewhere (negative: cropped)."""
+    dst[...] = 0
+    y0, y1 = _inside(-ph, src.shape[1], dst.shape[1])
+    x0, x1 = _inside(-pw, src.shape[2], dst.shape[2])
+    for c in range(src.shape[0]):
+        for y in range(y0, y1):
+            d, s = dst[c, y, x0:x1], src[c, y - ph, x0 - pw:x1 - pw]
+            for k in range(x1 - x0):
+                d[k] = s[k]
+
+
+@njit(**JIT_OPTIONS)
+def _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp):
+    """Start of tap (c, i, j) in a flattened (C, HP, WP) padded image, as (C*KH*KW,) int64."""
+    offsets = np.empty(n_ch * kh * kw, np.int64)
+    for c in range(n_ch):
+        for i in range(kh):
+            for j in range(kw):
+                offsets[(c * kh + i) * kw + j] = (c * hp + i * dh) * wp + j * dw
+    return offsets
+
+
+@njit(**JIT_OPTIONS)
+def correlate_direct(img, weight, bias, out, ph, pw, dh, dw):
+    """Stride-1 correlation, overwriting ``out`` (N, F, OH, OW).
+
+    ``out[n, f, y, x] = bias[f] + sum over c, i, j of
+    weight[f, c, i, j] * img[n, c, y - ph + i*dh, x - pw + j*dw]``, the image
+    (N, C, H, W) being zero outside its borders; weight (F, C, KH, KW), bias
+    (F,). A negative padding crops the image.
+    """
+    n_img, n_ch = img.shape[0], img.shape[1]
+    n_filt, _, kh, kw = weight.shape
+    oh, ow = out.shape[2], out.shape[3]
+    # One spare row: the last taps read up to (kw-1)*dw values past HP*WP.
+    hp, wp = oh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
+    length, taps = oh * wp, n_ch * kh * kw
+    offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)
+    wmat = weight.reshape(n_filt, taps)
+    padded = np.empty((n_ch, hp, wp), img.dtype)
+    flat = padded.ravel()
+    acc = np.empty(length, img.dtype)
+    for n in range(n_img):
+        _pad_into(img[n], padded, ph, pw)
+        for f in range(n_filt):
+            acc[:] = bias[f]
+            t = 0
+            while t + _TAPS <= taps:
+                w0, w1, w2, w3 = wmat[f, t], wmat[f, t + 1], wmat[f, t + 2], wmat[f, t + 3]
+                s0 = flat[offsets[t]:offsets[t] + length]
+                s1 = flat[offsets[t + 1]:offsets[t + 1] + length]
+                s2 = flat[offsets[t + 2]:offsets[t + 2] + length]
+                s3 = flat[offsets[t + 3]:offsets[t + 3] + length]
+                for k in range(length):
+                    acc[k] += w0 * s0[k] + w1 * s1[k] + w2 * s2[k] + w3 * s3[k]
+                t += _TAPS
+            for t in range(t, taps):
+                w0, s0 = wmat[f, t], flat[offsets[t]:offsets[t] + length]
+                for k in range(length):
+                    acc[k] += w0 * s0[k]
+            for y in range(oh):
+                row, target = acc[y * wp:y * wp + ow], out[n, f, y]
+                for x in range(ow):
+                    target[x] = row[x]
+
+
+# The dot products of the weight gradient may be summed in any order
+# ("reassoc"), so that LLVM splits each into one partial sum per vector lane.
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw):
+    """The gradient of ``correlate_direct``'s output in its weight, as float64 (F, C, KH, KW).
+
+    ``sum over n, y, x of grad[n, f, y, x] * img[n, c, y - ph + i*dh, x - pw + j*dw]``
+    for img (N, C, H, W) and grad (N, F, OH, OW). Each image's sum (OH*WP
+    products, in the data's dtype, spread over the vector lanes) is added
+    to the total in float64.
+    """
+    n_img, n_ch = img.shape[0], img.shape[1]
+    n_filt, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
+    hp, wp = oh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
+    length, taps = oh * wp, n_ch * kh * kw
+    offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)
+    total = np.zeros((n_filt, taps))
+    padded = np.empty((n_ch, hp, wp), img.dtype)
+    flat = padded.ravel()
+    wide = np.zeros((n_filt, oh, wp), img.dtype)  # grad on the padded width, zero past OW
+    zero = wide[0, 0, 0]
+    for n in range(n_img):
+        _pad_into(img[n], padded, ph, pw)
+        wide[:, :, :ow] = grad[n]
+        for f in range(n_filt):
+            g = wide[f].ravel()
+            t = 0
+            while t + _TAPS <= taps:
+                s0 = flat[offsets[t]:offsets[t] + length]
+                s1 = flat[offsets[t + 1]:offsets[t + 1] + length]
+                s2 = flat[offsets[t + 2]:offsets[t + 2] + length]
+                s3 = flat[offsets[t + 3]:offsets[t + 3] + length]
+                a0 = a1 = a2 = a3 = zero
+                for k in range(length):
+                    a0 += g[k] * s0[k]
+                    a1 += g[k] * s1[k]
+                    a2 += g[k] * s2[k]
+                    a3 += g[k] * s3[k]
+                total[f, t] += a0
+                total[f, t + 1] += a1
+                total[f, t + 2] += a2
+                total[f, t + 3] += a3
+                t += _TAPS
+            for t in range(t, taps):
+                s0, a0 = flat[offsets[t]:offsets[t] + length], zero
+                for k in range(length):
+                    a0 += g[k] * s0[k]
+                total[f, t] += a0
+    return total.reshape(n_filt, n_ch, kh, kw)

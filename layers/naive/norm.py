@@ -59,3 +59,19 @@ def rows_backward(dout, x, mean, inv_std, w):
         dw[r % w.shape[0]] += dy * xhat
         db[r % w.shape[0]] += dy
     return dx, dw, db
+
+
+def groups_forward(x, eps, w, b):
+    """Group norm's rows: ``rows_forward`` with each channel's weight and bias
+    (w, b (G, K)) repeated over its run of L = D / K columns."""
+    l_dim = x.shape[1] // w.shape[1]
+    return rows_forward(x, eps, np.repeat(w, l_dim, axis=1), np.repeat(b, l_dim, axis=1))
+
+
+def groups_backward(dout, x, mean, inv_std, w):
+    """``rows_backward`` on the repeated weights, then each channel's columns of
+    ``dw``, ``db`` summed: (G, K) each."""
+    l_dim = x.shape[1] // w.shape[1]
+    dx, dw, db = rows_backward(dout, x, mean, inv_std, np.repeat(w, l_dim, axis=1))
+    per_channel = w.shape + (l_dim,)
+    return dx, dw.reshape(per_channel).sum(axis=2), db.reshape(per_channel).sum(axis=2)

@@ -1,0 +1,107 @@
+"""Activation kernels against their twins: ReLU and the softmax rows against
+``minigrad.activations`` (their definitions), GELU against ``layers.naive``,
+and the vectorisable ``exp_neg`` they share against NumPy's float64 exp."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numba import njit
+
+from layers._kernels import activations as kernels
+from layers.activations import relu_backward, relu_forward
+from layers._kernels._fastmath import exp_neg
+from layers.naive import activations as naive
+from minigrad import activations as reference
+from tests.conftest import assert_close
+
+TOL = {np.float32: 1e-6, np.float64: 1e-14}
+
+
+@njit
+def _exp_neg_all(t, out):
+    for i in range(t.size):
+        out[i] = exp_neg(t[i])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_neg_is_within_one_ulp(dtype):
+    top = 87.3 if dtype == np.float32 else 708.0  # exp(-top) is still a normal number
+    t = np.concatenate([np.linspace(0, top, 200001), np.geomspace(1e-30, 1, 2001)]).astype(dtype)
+    out = np.empty_like(t)
+    _exp_neg_all(t, out)
+    want = np.exp(-t.astype(np.float64))
+    ulps = np.abs(out - want) / np.spacing(want.astype(dtype)).astype(np.float64)
+    assert ulps.max() <= 1.0, f"worst at t={t[np.argmax(ulps)]!r}: {ulps.max():.2f} ulp"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_neg_limits(dtype):
+    t = np.array([0.0, 90.0, 104.0, 800.0, 1e30, np.inf, np.nan], dtype=dtype)
+    out = np.empty_like(t)
+    _exp_neg_all(t, out)
+    want = np.exp(-t.astype(np.float64))
+    # Below float32's smallest normal number the result may be flushed to 0.
+    atol = np.finfo(dtype).tiny if dtype == np.float32 else 0.0
+    np.testing.assert_allclose(out[:-1], want[:-1], rtol=np.finfo(dtype).eps, atol=atol)
+    assert out[0] == 1 and out[-2] == 0 and np.isnan(out[-1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(shape=st.lists(st.integers(1, 30), min_size=1, max_size=3).map(tuple), seed=st.integers(0, 999))
+def test_relu_pair_matches_reference(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.flat[::7] = 0.0  # the kink: PyTorch's subgradient there is 0
+    x.flat[3::11] = np.nan
+    dout = rng.standard_normal(shape).astype(dtype)
+    out, cache = relu_forward(x)
+    want, want_cache = reference.relu_forward(x)
+    np.testing.assert_array_equal(out, want)  # NaN where NaN, +0.0 below zero
+    assert out.dtype == dtype and not np.signbit(out[x <= 0]).any()
+    dx = relu_backward(dout, cache)
+    assert dx.dtype == dtype
+    np.testing.assert_array_equal(dx, reference.relu_backward(dout, want_cache))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(rows=st.integers(1, 6), d=st.integers(1, 300), scale=st.sampled_from([0.1, 3.0, 40.0]),
+       seed=st.integers(0, 999))
+def test_softmax_rows_match_reference(dtype, rows, d, scale, seed):
+    rng = np.random.default_rng(seed)
+    x = (scale * rng.standard_normal((rows, d))).astype(dtype)
+    dout = rng.standard_normal((rows, d)).astype(dtype)
+    y = kernels.softmax_rows(x)
+    want, cache = reference.softmax_forward(x.astype(np.float64), axis=-1)
+    assert y.dtype == dtype
+    assert_close(y, want, TOL[dtype], "softmax")
+    dx = kernels.softmax_rows_backward(dout, y)
+    assert dx.dtype == dtype
+    assert_close(dx, reference.softmax_backward(dout.astype(np.float64), cache), 4 * TOL[dtype], "softmax dx")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_rows_extremes(dtype):
+    x = np.array([[1000.0, 0.0, -1000.0], [-np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0], [5.0, 5.0, 5.0]], dtype=dtype)
+    y = kernels.softmax_rows(x)
+    with np.errstate(invalid="ignore"):
+        want, _ = reference.softmax_forward(x.astype(np.float64), axis=-1)
+    np.testing.assert_allclose(y, want, rtol=TOL[dtype], atol=TOL[dtype])
+    assert np.isnan(y[2]).all()
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(shape=st.lists(st.integers(1, 40), min_size=1, max_size=3).map(tuple),
+       scale=st.sampled_from([0.5, 3.0, 8.0]), seed=st.integers(0, 999))
+def test_gelu_kernels_match_naive(approximate, dtype, shape, scale, seed):
+    rng = np.random.default_rng(seed)
+    x = (scale * rng.standard_normal(shape)).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    out, aux = kernels.gelu_forward(x, approximate)
+    dx = kernels.gelu_backward(x, aux, dout, approximate)
+    assert out.dtype == dtype and dx.dtype == dtype
+    x64 = x.astype(np.float64)
+    # Within float32's rounding of outputs up to |x| ~ 30 (1e-6 absolute).
+    assert_close(out, naive.gelu_forward(x64, approximate), TOL[dtype] * max(scale, 1), "gelu")
+    assert_close(dx, naive.gelu_backward(x64, dout.astype(np.float64), approximate), TOL[dtype] * max(scale, 1),
+                 "gelu dx")

@@ -1,0 +1,143 @@
+"""The direct convolution kernels: against the naive twins, the im2col path and PyTorch, and their dispatch."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+from layers import conv as C
+from layers._kernels import conv as K
+from layers.naive import conv as naive
+from tests.conftest import assert_close
+
+TOL = {np.float32: 1e-4, np.float64: 1e-11}  # max abs difference, relative to the largest value
+
+
+@st.composite
+def direct_configs(draw):
+    """A stride-1, ungrouped conv2d the direct kernels take: shapes, padding (up to past the
+    kernel's reach, which crops the input gradient's correlation) and dilation."""
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 4)), draw(st.integers(0, 4)))
+    spans = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    h = max(1, spans[0] - 2 * padding[0]) + draw(st.integers(0, 6))
+    w = max(1, spans[1] - 2 * padding[1]) + draw(st.integers(0, 6))
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 6)), h, w)
+    return dict(x=shape, w=(draw(st.integers(1, 6)), shape[1], kh, kw), padding=padding, dilation=dilation,
+                dtype=draw(st.sampled_from([np.float32, np.float64])))
+
+
+def _arrays(cfg, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(cfg["dtype"]) for s in (cfg["x"], cfg["w"], cfg["w"][:1])]
+
+
+def _scaled(reference, dtype):
+    return TOL[dtype] * max(1.0, np.abs(reference).max())
+
+
+def _pair(x, w, b, dout, cfg):
+    out, cache = C.conv2d_forward(x, w, b, 1, cfg["padding"], cfg["dilation"], 1)
+    return (out, *C.conv2d_backward(dout, cache))
+
+
+# ------------------------------------------------------------------- kernels vs naive
+@settings(max_examples=60)
+@given(cfg=direct_configs())
+def test_kernels_match_naive(cfg):
+    x, w, b = _arrays(cfg, 0)
+    args = ((1, 1), cfg["padding"], cfg["dilation"], 1)
+    expected = naive.conv2d(x, w, b, *args)
+    out = np.full(expected.shape, np.nan, cfg["dtype"])  # every output value must be written
+    K.correlate_direct(x, w, b, out, *cfg["padding"], *cfg["dilation"])
+    assert out.dtype == cfg["dtype"]
+    assert_close(out, expected, _scaled(expected, cfg["dtype"]), "forward")
+
+    dout = np.random.default_rng(1).standard_normal(out.shape).astype(cfg["dtype"])
+    _, dw_expected, _ = naive.conv2d_backward(dout, x, w, *args)
+    dw = K.correlate_direct_weight_grad(x, dout, *cfg["w"][2:], *cfg["padding"], *cfg["dilation"])
+    assert dw.dtype == np.float64
+    assert_close(dw, dw_expected, _scaled(dw_expected, cfg["dtype"]), "weight gradient")
+
+
+# --------------------------------------------------------- the pair: direct == im2col == naive
+@settings(max_examples=60)
+@given(cfg=direct_configs())
+def test_direct_pair_matches_im2col_and_naive(cfg):
+    x, w, b = _arrays(cfg, 2)
+    args = ((1, 1), cfg["padding"], cfg["dilation"], 1)
+    dout = np.random.default_rng(3).standard_normal(naive.conv2d(x, w, b, *args).shape).astype(cfg["dtype"])
+    expected = (naive.conv2d(x, w, b, *args), *naive.conv2d_backward(dout, x, w, *args))
+    calls = []
+    with pytest.MonkeyPatch.context() as patch:  # function-scoped fixtures are not reset between examples
+        patch.setattr(C, "correlate_direct", lambda *a: calls.append(a[0].shape) or K.correlate_direct(*a))
+        direct = _pair(x, w, b, dout, cfg)
+        assert len(calls) == 2, "the forward and the input gradient must both take the direct kernel"
+        patch.setattr(C, "DIRECT_MAX_TAPS", 0)
+        im2col = _pair(x, w, b, dout, cfg)
+        assert len(calls) == 2, "with DIRECT_MAX_TAPS = 0 nothing may take the direct kernel"
+    for name, got, other, want in zip(("out", "dx", "dw", "db"), direct, im2col, expected):
+        assert got.dtype == cfg["dtype"]
+        assert_close(got, want, _scaled(want, cfg["dtype"]), f"direct {name} vs naive")
+        assert_close(got, other, _scaled(want, cfg["dtype"]), f"direct {name} vs im2col")
+
+
+# ------------------------------------------------------------------------------ dispatch
+@pytest.mark.parametrize("weight, stride, groups, direct", [
+    ((8, 8, 3, 3), 1, 1, True),
+    ((16, 1, 3, 3), 1, 1, True),       # the input gradient's taps count too: 16 * 9
+    ((32, 32, 3, 3), 1, 1, True),      # 288 taps: the threshold
+    ((64, 32, 3, 3), 1, 1, False),     # its input gradient has 576
+    ((64, 64, 1, 1), 1, 1, True),
+    ((8, 8, 3, 3), 2, 1, False),       # strided: im2col
+    ((8, 4, 3, 3), 1, 2, False),       # grouped: im2col
+])
+def test_dispatch(weight, stride, groups, direct):
+    f, cg, kh, kw = weight
+    geom = C.Geometry((kh, kw), (stride, stride), (1, 1), (1, 1), (16, 16), (16, 16))
+    assert C._is_direct(np.zeros((groups, f // groups, cg * kh * kw)), geom) is direct
+
+
+def test_conv_transpose_stride_1_takes_direct_kernels(rng, monkeypatch):
+    calls = []
+    monkeypatch.setattr(C, "correlate_direct", lambda *a: calls.append(1) or K.correlate_direct(*a))
+    x, w, b = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3, 4, 3, 2)), rng.standard_normal(4)
+    args = ((1, 1), (1, 0), (0, 0), (2, 1), 1)
+    out, cache = C.conv_transpose2d_forward(x, w, b, *args)
+    assert_close(out, naive.conv_transpose2d(x, w, b, *args), 1e-12, "forward")
+    dx, dw, _ = C.conv_transpose2d_backward(np.ones_like(out), cache)
+    monkeypatch.setattr(C, "DIRECT_MAX_TAPS", 0)
+    out2, cache2 = C.conv_transpose2d_forward(x, w, b, *args)
+    dx2, dw2, _ = C.conv_transpose2d_backward(np.ones_like(out), cache2)
+    assert len(calls) == 2
+    for got, want, name in ((out, out2, "out"), (dx, dx2, "dx"), (dw, dw2, "dw")):
+        assert_close(got, want, 1e-12, name)
+
+
+# ------------------------------------------------------------------------------ accuracy
+def test_float32_weight_gradient_accuracy(rng):
+    """A float32 weight gradient summed over 32 images of 64x64 (131072 products per entry)
+    stays within 1e-5 of the float64 result, relative to its largest entry."""
+    x = rng.standard_normal((32, 4, 64, 64))
+    dout = rng.standard_normal((32, 8, 64, 64))
+    exact = K.correlate_direct_weight_grad(x, dout, 3, 3, 1, 1, 1, 1)
+    single = K.correlate_direct_weight_grad(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1)
+    assert np.abs(single - exact).max() <= 1e-5 * np.abs(exact).max()
+
+
+def test_float32_direct_matches_torch(torch, rng):
+    x = rng.standard_normal((4, 8, 20, 17)).astype(np.float32)
+    w = (0.2 * rng.standard_normal((8, 8, 3, 3))).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    tensors = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = C.conv2d(*tensors, padding=1)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(dout)
+    refs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ref = torch.nn.functional.conv2d(*refs, padding=1)
+    ref.backward(torch.tensor(dout))
+    for got, want in [(out.data, ref.detach())] + [(t.grad, r.grad) for t, r in zip(tensors, refs)]:
+        want = want.numpy()
+        assert got.dtype == np.float32
+        assert_close(got, want, 1e-4 * max(1.0, np.abs(want).max()), "float32")
