@@ -7,10 +7,13 @@ package re-exports the Modules and the Tensor-level functions, except
 ``dropout`` and ``embedding``, whose names are taken by their submodules
 (use ``layers.dropout.dropout`` and ``layers.embedding.embedding``).
 """
-from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, gelu, leaky_relu, relu, sigmoid, softmax, tanh
+from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh, gelu, leaky_relu, relu, sigmoid, silu, softmax, tanh
 from .affine import Linear, linear
-from .attention import MultiheadAttention, PositionalEncoding, causal_mask, multi_head_attention, sinusoidal_encoding
+from .attention import (
+    MultiheadAttention, PositionalEncoding, causal_mask, multi_head_attention, sinusoidal_encoding, timestep_embedding,
+)
 from .container import Flatten, Sequential
+from .contrastive import nt_xent_loss
 from .conv import Conv2d, ConvTranspose2d, conv2d, conv_transpose2d
 from .dropout import Dropout
 from .embedding import Embedding
@@ -33,6 +36,7 @@ from .pooling import (
 )
 from .recurrent import GRU, LSTM, RNN, TemporalAffine, gru, lstm, rnn, temporal_affine
 from .residual import BasicBlock, Bottleneck, ResNet, SqueezeExcitation
+from .style import content_loss, gram_matrix, style_loss, total_variation_loss
 from .transformer import TransformerDecoderLayer, TransformerEncoderLayer
 from .upsample import Upsample, upsample2d
 
@@ -41,7 +45,8 @@ __all__ = [
     "ConvTranspose2d", "Dropout", "Embedding", "Flatten",
     "GELU", "GRU", "GlobalAvgPool2d", "GroupNorm", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d",
     "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "ResNet", "Sequential", "Sigmoid", "Softmax",
-    "SqueezeExcitation", "Tanh",
+    "SqueezeExcitation", "Tanh", "SiLU", "silu", "timestep_embedding", "nt_xent_loss", "gram_matrix",
+    "content_loss", "style_loss", "total_variation_loss",
     "TemporalAffine", "TransformerDecoderLayer", "TransformerEncoderLayer", "Upsample",
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",
     "conv_transpose2d", "cross_entropy", "dice_loss", "gelu", "global_avg_pool2d", "group_norm",

@@ -1,4 +1,4 @@
-"""Multi-head scaled dot-product attention and sinusoidal positional encoding.
+"""Multi-head scaled dot-product attention, sinusoidal positional encoding and timestep embedding.
 
 Sequences are batch first, ``(N, T, E)``, as with PyTorch's
 ``batch_first=True``. The functional pair works on projected queries, keys
@@ -20,8 +20,8 @@ import numpy as np
 
 from minigrad import Function, Module, Parameter
 from minigrad.validation import (
-    array_of, as_generator, check_bool, check_float_array, check_float_dtype, check_int, check_number,
-    check_same_dtype,
+    array_of, as_generator, check_bool, check_finite, check_float_array, check_float_dtype, check_int,
+    check_number, check_same_dtype,
 )
 
 from ._kernels import attention as kernels
@@ -378,14 +378,51 @@ def sinusoidal_encoding(max_len, dim, dtype=np.float32):
     dtype = check_float_dtype("sinusoidal_encoding", "dtype", dtype)
     max_len = check_int("sinusoidal_encoding", "max_len", max_len, low=0)
     dim = check_int("sinusoidal_encoding", "dim", dim, low=1)
-    return _sinusoidal(max_len, dim, dtype)
+    return _sinusoidal(np.arange(max_len), dim, dtype)
 
 
-def _sinusoidal(max_len, dim, dtype):
-    """The table of ``sinusoidal_encoding``, for checked arguments."""
-    position = np.arange(max_len, dtype=np.float64)[:, None]
-    freq = np.exp(np.arange(0, dim, 2, dtype=np.float64) * (-math.log(10000.0) / dim))
-    pe = np.zeros((max_len, dim))
+def timestep_embedding(t, dim, max_period=10000, dtype=np.float32):
+    """Sinusoidal embeddings of diffusion timesteps (DDPM), one row per entry of ``t``.
+
+    Row n is the ``sinusoidal_encoding`` row of position ``t[n]``, with
+    ``max_period`` in place of 10000: ``emb[n, 2i] = sin(t[n] / max_period^(2i/dim))``,
+    ``emb[n, 2i+1] = cos(...)`` (sines and cosines interleaved; DDPM's code
+    puts all sines first, a permutation that the layer after it absorbs).
+    So ``timestep_embedding(np.arange(L), dim)`` equals ``sinusoidal_encoding(L, dim)``.
+
+    Parameters
+    ----------
+    t : int or float array (N,)
+        Timesteps; integers usually, finite floats allowed (continuous time).
+        A constant of the graph: no gradient flows to ``t``.
+    dim : int >= 1
+        Embedding width; the slowest frequency has period ``max_period``
+        (times ``2 pi``).
+    max_period : float > 0
+    dtype : float32 or float64
+
+    Returns
+    -------
+    emb : ndarray (N, dim) of ``dtype``, computed in float64 and rounded once.
+    """
+    func = "timestep_embedding"
+    ta = array_of(t) if not isinstance(t, (list, tuple)) else np.asarray(t)
+    if ta.dtype.kind not in "iuf":
+        raise TypeError(f"{func}: t must hold integers or floats, got dtype {ta.dtype}")
+    if ta.ndim != 1:
+        raise ValueError(f"{func}: t must be 1-D (N,), got shape {ta.shape}")
+    check_finite(func, "t", ta)
+    dim = check_int(func, "dim", dim, low=1)
+    max_period = check_number(func, "max_period", max_period, low=0, low_open=True)
+    return _sinusoidal(ta, dim, check_float_dtype(func, "dtype", dtype), max_period)
+
+
+def _sinusoidal(position, dim, dtype, max_period=10000.0):
+    """Sinusoidal rows of 1-D ``position`` (checked arguments): the table of
+    ``sinusoidal_encoding`` and of ``timestep_embedding``."""
+    position = np.asarray(position, dtype=np.float64)[:, None]
+    freq = np.exp(np.arange(0, dim, 2, dtype=np.float64) * (-math.log(max_period) / dim))
+    pe = np.zeros((len(position), dim))
     pe[:, 0::2] = np.sin(position * freq)
     pe[:, 1::2] = np.cos(position * freq[: dim // 2])
     return pe.astype(dtype)
@@ -413,7 +450,7 @@ class PositionalEncoding(Module):
         dtype = check_float_dtype("PositionalEncoding", "dtype", dtype)
         self.dim = check_int("PositionalEncoding", "dim", dim, low=1)
         self.max_len = check_int("PositionalEncoding", "max_len", max_len, low=1)
-        self.register_buffer("pe", _sinusoidal(self.max_len, self.dim, dtype))
+        self.register_buffer("pe", _sinusoidal(np.arange(self.max_len), self.dim, dtype))
         self.dropout = Dropout(dropout, rng)
 
     def forward(self, x):

@@ -22,12 +22,13 @@ def _cases(torch):
         "tanh": (A.tanh, torch.tanh, []),
         "gelu": (A.gelu, F.gelu, []),
         "gelu_tanh": (lambda x: A.gelu(x, "tanh"), lambda x: F.gelu(x, approximate="tanh"), []),
+        "silu": (A.silu, F.silu, []),
         "softmax_last": (A.softmax, lambda x: F.softmax(x, dim=-1), []),
         "softmax_first": (lambda x: A.softmax(x, axis=0), lambda x: F.softmax(x, dim=0), []),
     }
 
 
-NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softmax_last", "softmax_first"]
+NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "softmax_last", "softmax_first"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -93,7 +94,7 @@ def test_modules(torch):
         (A.ReLU(), torch.nn.ReLU()), (A.LeakyReLU(0.3), torch.nn.LeakyReLU(0.3)),
         (A.Sigmoid(), torch.nn.Sigmoid()), (A.Tanh(), torch.nn.Tanh()),
         (A.GELU(), torch.nn.GELU()), (A.GELU("tanh"), torch.nn.GELU("tanh")),
-        (A.Softmax(dim=0), torch.nn.Softmax(dim=0)),
+        (A.Softmax(dim=0), torch.nn.Softmax(dim=0)), (A.SiLU(), torch.nn.SiLU()),
     ]
     for ours, ref in pairs:
         assert_close(ours(mg.Tensor(x)).data, ref(torch.tensor(x)).numpy(), 1e-12, type(ours).__name__)
@@ -130,3 +131,17 @@ def test_leaky_kernels_match_naive(dtype, rows, d, seed):
         assert_close(kernels.leaky_relu_forward(x, slope), naive.leaky_relu_forward(x, dtype(slope)), 0, "leaky")
         assert_close(kernels.leaky_relu_backward(dout, x, slope),
                      naive.leaky_relu_backward(dout, x, dtype(slope)), 0, "leaky dx")
+
+
+def test_silu_tails_keep_their_relative_accuracy(torch):
+    # x * sigmoid(x) for large negative x is a tiny number; its slope too.
+    x = np.array([-80.0, -30.0, -10.0, 0.0, 10.0, 30.0, 80.0])
+    t = mg.Tensor(x, requires_grad=True)
+    A.silu(t).backward(np.ones_like(x))
+    ref = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.silu(ref)
+    out.backward(torch.ones_like(ref))
+    np.testing.assert_allclose(A.silu(x).data, out.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(t.grad, ref.grad.numpy(), rtol=1e-13)
+    with pytest.raises(TypeError, match="silu: x must be float32 or float64, got dtype int64"):
+        A.silu(np.arange(3))

@@ -1,0 +1,28 @@
+"""Obviously-correct loop version of the NT-Xent loss."""
+import math
+
+
+def nt_xent_loss(z1, z2, temperature):
+    """NT-Xent of (N, D) views, one row and one pair at a time, in Python floats.
+
+    Row k of the 2N stacked rows is scored against every other row j by the
+    cosine similarity over ``temperature``; its loss is minus the log of the
+    softmax probability of its partner (the other view of the same image).
+    Returns the mean over the 2N rows as a float.
+    """
+    rows = [[float(v) for v in r] for r in list(z1) + list(z2)]
+    n = len(z1)
+
+    def cosine(a, b):
+        norm_a = max(math.sqrt(sum(v * v for v in a)), 1e-12)
+        norm_b = max(math.sqrt(sum(v * v for v in b)), 1e-12)
+        return sum(x * y for x, y in zip(a, b)) / (norm_a * norm_b)
+
+    total = 0.0
+    for k in range(2 * n):
+        partner = (k + n) % (2 * n)
+        logits = {j: cosine(rows[k], rows[j]) / temperature for j in range(2 * n) if j != k}
+        top = max(logits.values())
+        log_sum = top + math.log(sum(math.exp(v - top) for v in logits.values()))
+        total += log_sum - logits[partner]
+    return total / (2 * n)
