@@ -24,6 +24,7 @@ from layers.recurrent import LSTM, RNN
 from layers.transformer import TransformerEncoderLayer
 from optim import Solver, plot_history
 
+from . import reporting
 from .data import random_crop
 
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
@@ -284,6 +285,11 @@ class VAE(mg.Module):
         return self.decoder(z), mean, log_var
 
 
+def conv_bn_relu(in_channels, out_channels, rng):
+    """[3x3 convolution (padding 1, no bias: batch norm's shift is the bias), batch norm, ReLU]."""
+    return [Conv2d(in_channels, out_channels, 3, padding=1, bias=False, rng=rng), BatchNorm2d(out_channels), ReLU()]
+
+
 def check_image_shape(func, image_shape):
     """``image_shape`` as a tuple ``(C, H, W)`` of ints >= 1 (TypeError for a non-sequence)."""
     return _check_sizes(func, "image_shape", image_shape, "(C, H, W)")
@@ -326,6 +332,8 @@ def fit(model, optimizer, X_train, y_train, X_val, y_val, args, *, progress=None
 
     The best epoch by validation accuracy is restored at the end;
     ``solver_options`` (e.g. ``schedule``, ``clip_grad_norm``) go to the Solver.
+    Every epoch's validation accuracy and loss are reported to a listening
+    sweep (:mod:`assignments.reporting`).
 
     Returns
     -------
@@ -335,7 +343,8 @@ def fit(model, optimizer, X_train, y_train, X_val, y_val, args, *, progress=None
     """
     data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
     solver = Solver(model, data, optimizer, cross_entropy, batch_size=args.batch_size, epochs=args.epochs,
-                    seed=args.seed, eval_batch_size=500, progress=progress, **solver_options)
+                    seed=args.seed, eval_batch_size=500, progress=progress,
+                    on_epoch=reporting.solver_epoch, **solver_options)
     start, cpu_start = time.perf_counter(), time.process_time()
     solver.train()
     solver.train_seconds = time.perf_counter() - start

@@ -16,6 +16,7 @@ from .boxes import (
     batched_nms,
     box_convert,
     box_iou,
+    detection_pr_curves,
     mean_average_precision,
     nms,
     precision_recall_curve,
@@ -105,7 +106,8 @@ __all__ = [
     "block_match", "colorize_disparity", "disparity_to_depth", "sgm",
     # boxes and metrics
     "DetectionScores", "average_precision", "batched_nms", "box_convert", "box_iou", "class_iou", "confusion_matrix",
-    "dice", "mask_iou", "mean_average_precision", "mean_iou", "nms", "precision_recall_curve", "psnr", "soft_nms",
+    "detection_pr_curves", "dice", "mask_iou", "mean_average_precision", "mean_iou", "nms", "precision_recall_curve",
+    "psnr", "soft_nms",
     "ssim",
     "AffineModel", "Circles", "FundamentalModel", "HomographyModel", "Keypoints", "LineModel", "Lines",
     "RansacResult", "canny", "convolve2d", "corner_harris", "corner_peaks", "corner_shi_tomasi",

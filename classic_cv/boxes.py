@@ -528,21 +528,58 @@ def _match_image(det_boxes, scores, gt_boxes, crowd, ignore, thresholds, max_det
     return scores[order], matched, ignored, int((~ignore).sum())
 
 
-def _class_ap(matches, thresholds, interpolation):
-    """(ap, recall) at each threshold of one class from its images' matches; NaN without
-    a regular ground truth."""
+def detection_pr_curves(detections, ground_truths, iou_threshold=0.5, max_detections=100):
+    """Each class's precision-recall curve at one IoU threshold, with the matching of
+    ``mean_average_precision``.
+
+    Parameters
+    ----------
+    detections, ground_truths, max_detections
+        As in ``mean_average_precision``.
+    iou_threshold : float in [0, 1]
+
+    Returns
+    -------
+    curves : dict
+        ``{class id: (precision, recall)}``, two (D,) float64 arrays down the class's
+        ranked detections (ignored ones left out), for every class with a regular
+        ground truth. Its area (``average_precision``'s 'all') is that class's AP.
+    """
+    func = "detection_pr_curves"
+    images = _check_images(func, detections, ground_truths)
+    thresholds = np.array([_check_iou_threshold(func, iou_threshold)])
+    if max_detections is not None:
+        max_detections = check_int(func, "max_detections", max_detections, low=1)
+    curves = {}
+    for c, class_images in sorted(_split_by_class(images).items()):
+        matches = [_match_image(*image, thresholds, max_detections) for image in class_images]
+        class_curves = _class_curves(matches, thresholds)
+        if class_curves is not None:
+            curves[c] = class_curves[0]
+    return curves
+
+
+def _class_curves(matches, thresholds):
+    """[(precision, recall)] at each threshold of one class from its images' matches;
+    None without a regular ground truth."""
     scores, matched, ignored, positives = zip(*matches)
     positives = sum(positives)
     if positives == 0:
-        return np.nan, np.nan
+        return None
     rank = np.argsort(-np.concatenate(scores), kind="stable")  # ties: image order, then score order
     matched, ignored = np.concatenate(matched, axis=1)[:, rank], np.concatenate(ignored, axis=1)[:, rank]
-    ap, recall = np.empty(len(thresholds)), np.empty(len(thresholds))
-    for t in range(len(thresholds)):
-        precision, recalls = _precision_recall(matched[t][~ignored[t]], positives)  # ignored: left out
-        ap[t] = _interpolated_ap(precision, recalls, interpolation)
-        recall[t] = recalls[-1] if recalls.size else 0.0
-    return ap, recall
+    return [_precision_recall(matched[t][~ignored[t]], positives)  # ignored: left out
+            for t in range(len(thresholds))]
+
+
+def _class_ap(matches, thresholds, interpolation):
+    """(ap, recall) at each threshold of one class from its images' matches; NaN without
+    a regular ground truth."""
+    curves = _class_curves(matches, thresholds)
+    if curves is None:
+        return np.nan, np.nan
+    ap = np.array([_interpolated_ap(precision, recall, interpolation) for precision, recall in curves])
+    return ap, np.array([recall[-1] if recall.size else 0.0 for _, recall in curves])
 
 
 def _column(ap, thresholds, threshold):

@@ -53,6 +53,20 @@ for decoder in ("lstm", "transformer"):
     cross_entropy(scores.reshape(-1, scores.shape[-1]), digits.reshape(-1)).backward()
     model.eval()
     model.greedy(strips)
+from assignments import detection, segmentation
+from assignments.scenes import load_digit_scenes
+scenes = load_digit_scenes(8, 2, 2, seed=0).train
+for name in segmentation.MODELS:
+    model = segmentation.build_model(name, 0, scenes.masks)
+    segmentation.segmentation_loss(model(mg.Tensor(scenes.images)), scenes.masks, "ce+dice").backward()
+model = detection.build_model(0)
+logits, distances = model(mg.Tensor(scenes.images))
+detection.detection_loss(logits, distances, *detection.encode_all(scenes)).backward()
+detection.decode(logits.data[0], distances.data[0])
+from assignments import ddpm
+from layers import mse_loss
+model = ddpm.build_model((1, 28, 28), ddpm.WIDTHS, 0)
+mse_loss(model(mg.Tensor(images), np.arange(16)), mg.Tensor(images)).backward()
 """
 
 # Every command line on real photographs (read as float64), then the library

@@ -289,6 +289,34 @@ def test_map_small_cases():
     assert np.isnan(cv.mean_average_precision(half, one, iou_thresholds=[0.6]).map75)
 
 
+@pytest.mark.parametrize("threshold", [0.5, 0.75])
+def test_pr_curves_are_the_curves_under_each_class_ap(threshold):
+    detections, ground_truths = synthetic_detections(np.random.default_rng(4), n_images=25)
+    curves = cv.detection_pr_curves(detections, ground_truths, iou_threshold=threshold)
+    scores = cv.mean_average_precision(detections, ground_truths, iou_thresholds=[threshold], interpolation="all")
+    with_truth = scores.classes[~np.isnan(scores.ap[:, 0])]
+    assert sorted(curves) == with_truth.tolist() and len(curves) > 1
+    for k, c in enumerate(scores.classes):
+        if c in curves:
+            precision, recall = curves[c]
+            assert np.all(np.diff(recall) >= 0) and np.all((precision >= 0) & (precision <= 1))
+            # The area under the curve's monotone envelope is the class's all-point AP.
+            envelope = np.maximum.accumulate(precision[::-1])[::-1]
+            assert np.sum(np.diff(recall, prepend=0.0) * envelope) == pytest.approx(scores.ap[k, 0], abs=1e-12)
+            assert recall[-1] == pytest.approx(scores.recall[k, 0], abs=1e-12)
+
+
+def test_pr_curves_small_case():
+    gt = [{"boxes": [[0, 0, 10, 10], [20, 20, 30, 30]], "classes": [3, 3]}]
+    det = [{"boxes": [[0, 0, 10, 10], [50, 50, 60, 60], [20, 20, 30, 30]], "scores": [0.9, 0.8, 0.7],
+            "classes": [3, 3, 3]}]
+    precision, recall = cv.detection_pr_curves(det, gt)[3]
+    np.testing.assert_allclose(precision, [1, 0.5, 2 / 3])
+    np.testing.assert_allclose(recall, [0.5, 0.5, 1])
+    with pytest.raises(ValueError, match="detection_pr_curves: iou_threshold"):
+        cv.detection_pr_curves(det, gt, iou_threshold=1.5)
+
+
 def test_map_ignored_objects_change_nothing(rng):
     detections, ground_truths = synthetic_detections(rng, n_images=20)
     for gt in ground_truths:
