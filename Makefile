@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench precompile clean
+.PHONY: demo test bench precompile clean notebooks strip-notebooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed-demo: setup.cfg pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.installed-test: setup.cfg pyproject.toml | $(PY)
-	$(PIP) install --quiet -e '.[test,ref,assignments]'
+	$(PIP) install --quiet -e '.[test,ref,assignments,notebooks,graph,sweep]'
 	touch $@
 
 # Compile every Numba kernel into its on-disk cache (about a minute the first
@@ -34,6 +34,20 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-test
 	$(PRECOMPILE)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The course notebooks in Jupyter Lab (the kernel is this venv's Python).
+# Graph pictures also need Graphviz's `dot` program (Debian: apt-get install graphviz).
+notebooks: $(VENV)/.installed-notebooks
+	$(PRECOMPILE)
+	$(PY) -m jupyterlab --notebook-dir=notebooks
+
+$(VENV)/.installed-notebooks: setup.cfg pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[assignments,notebooks,graph]'
+	touch $@
+
+# Committed notebooks carry no outputs (tests/test_notebooks.py checks it).
+strip-notebooks: $(VENV)/.installed-test
+	$(PY) tests/test_notebooks.py
 
 bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks all

@@ -1,4 +1,4 @@
-"""The one command line for every course script: ``python -m assignments list|run NAME``.
+"""The one command line for every course script: ``python -m assignments list|run|sweep NAME``.
 
 A script is a module ``assignments/<name>.py`` listed in ``SCRIPTS`` that defines
 
@@ -20,7 +20,10 @@ A script is a module ``assignments/<name>.py`` listed in ``SCRIPTS`` that define
 
 The runner times the run and writes ``metrics.json`` (the returned metrics,
 wall time and configuration) beside the script's files, then prints the test
-metrics and every file the run wrote.
+metrics and every file the run wrote. ``run NAME --config FILE`` takes its
+settings from a JSON (or YAML) file, such as the ``best.json`` a sweep writes;
+flags on the command line win over the file. ``sweep NAME`` runs the script's
+training as Ray Tune trials (:mod:`assignments.sweep`).
 
 Every value is checked before a script starts: a bad option, a missing data
 file or an output folder that cannot be written ends the command with one line
@@ -52,11 +55,16 @@ SCRIPTS = {
     "fc_net": "assignments.fc_net",
     "cnn": "assignments.cnn",
     "resnet": "assignments.resnet",
+    "detection": "assignments.detection",
+    "segmentation": "assignments.segmentation",
     "rnn": "assignments.rnn",
     "captioning": "assignments.captioning",
     "transformer": "assignments.transformer",
     "vae": "assignments.vae",
+    "autoencoder": "assignments.autoencoder",
+    "style_transfer": "assignments.style_transfer",
     "gan": "assignments.gan",
+    "ddpm": "assignments.ddpm",
     "visualization": "assignments.visualization",
 }
 
@@ -76,6 +84,19 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     commands.add_parser("list", help="list the available scripts")
     run = commands.add_parser("run", help="run one script")
+    add_script_arguments(run)
+    run.add_argument("--config", metavar="FILE",
+                     help="settings from a JSON/YAML file, e.g. a sweep's best.json "
+                          "(flags given here win over it)")
+    parser.run_parser = run  # reports the errors found after parsing (bad option values)
+    from . import sweep
+
+    parser.sweep_parser = sweep.add_parser(commands)
+    return parser
+
+
+def add_script_arguments(run):
+    """The script name and the flags that configure its run (shared by ``run`` and ``sweep``)."""
     run.add_argument("name", choices=sorted(SCRIPTS), metavar="NAME",
                      help="script to run (see `list`)")
     run.add_argument("--epochs", type=argument_type("epochs"),
@@ -94,8 +115,6 @@ def build_parser():
                           "(`list` shows each script's; a comma list for a tuple, none for None)")
     run.add_argument("--quick", action="store_true",
                      help=f"smoke run: {QUICK_SIZES[0]}/{QUICK_SIZES[1]}/{QUICK_SIZES[2]} examples, 1 epoch")
-    parser.run_parser = run  # reports the errors found after parsing (bad option values)
-    return parser
 
 
 def argument_type(name):
@@ -121,6 +140,18 @@ def main(argv=None):
             options = " ".join(f"{k}={_show(v)}" for k, v in getattr(script, "OPTIONS", {}).items())
             print(f"{name:16s} {script.DESCRIPTION}" + (f" [--set {options}]" if options else ""))
         return 0
+    if args.command == "sweep":
+        from . import sweep
+
+        return sweep.main(args, parser.sweep_parser)
+    if args.config is not None:
+        try:
+            flags, options = split_config(args.name, read_config(args.config))
+        except OptionError as exc:
+            parser.run_parser.error(str(exc))
+        parser.run_parser.set_defaults(**flags)  # flags typed on the command line still win
+        args = parser.parse_args(argv)
+        args.options = options + args.options
     from optim import NonFiniteError
 
     retain_freed_memory()
@@ -146,17 +177,7 @@ def run(name, args):
     Every setting is filled in and checked, and the run folder made and
     probed for writing, before the script starts (:class:`OptionError` otherwise).
     """
-    script = load_script(name)
-    args = argparse.Namespace(**vars(args))
-    check_training_options(name, script, args)
-    if args.quick and args.epochs is None and "epochs" in script.DEFAULTS:
-        args.epochs = 1
-    for key, value in script.DEFAULTS.items():
-        if getattr(args, key, None) is None:
-            setattr(args, key, value)
-    for key, value in parse_options(script, getattr(args, "options", [])).items():
-        setattr(args, key, value)
-    check_settings(script, args)
+    script, args = settle(name, args)
     args.out = prepare_run_dir(args.out, name)
     config = {k: v for k, v in sorted(vars(args).items()) if k != "command"}
 
@@ -183,6 +204,74 @@ def run(name, args):
     for path in sorted(os.listdir(args.out)):
         print(f"  {os.path.join(args.out, path)}")
     return record
+
+
+def settle(name, args):
+    """Script ``name`` and a copy of ``args`` with every setting filled in and checked.
+
+    Raises :class:`OptionError` naming the first refused setting.
+    """
+    script = load_script(name)
+    args = argparse.Namespace(**vars(args))
+    check_training_options(name, script, args)
+    if args.quick and args.epochs is None and "epochs" in script.DEFAULTS:
+        args.epochs = 1
+    for key, value in script.DEFAULTS.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    for key, value in parse_options(script, getattr(args, "options", [])).items():
+        setattr(args, key, value)
+    check_settings(script, args)
+    return script, args
+
+
+# The flags of `run` a config file may set; its other keys are script options (--set).
+CONFIG_FLAGS = ("epochs", "batch_size", "lr", "seed", "data", "data_dir", "quick")
+
+
+def read_config(path):
+    """The mapping in the JSON (or YAML) file ``path``; :class:`OptionError` if unreadable."""
+    try:
+        with open(path) as f:
+            text = f.read()
+        if str(path).endswith((".yaml", ".yml")):
+            import yaml
+
+            try:
+                config = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ValueError(str(exc)) from None
+        else:
+            config = json.loads(text)
+    except ImportError:
+        raise OptionError(f"--config: {path} is YAML, which needs PyYAML (pip install pyyaml)") from None
+    except (OSError, ValueError) as exc:  # yaml's and json's errors are ValueErrors
+        raise OptionError(f"--config: cannot read {path} ({str(exc).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise OptionError(f"--config: {path} must hold a mapping of settings, got {type(config).__name__}")
+    return config
+
+
+def split_config(name, config, func="--config"):
+    """``config`` (setting -> value) as ``(flags, options)``: run's flags and ``--set`` items.
+
+    An optional ``script`` key must be ``name``. ``data`` and ``quick`` are
+    checked here; the other values are checked by :func:`settle`.
+    """
+    flags, options = {}, []
+    for key, value in config.items():
+        if key == "script":
+            if value != name:
+                raise OptionError(f"{func}: script must be {name!r} (the script run), got {value!r}")
+        elif key == "data" and value not in datasets.DATASETS:
+            raise OptionError(f"{func}: data must be one of {', '.join(datasets.DATASETS)}, got {value!r}")
+        elif key == "quick" and not isinstance(value, bool):
+            raise OptionError(f"{func}: quick must be true or false, got {value!r}")
+        elif key in CONFIG_FLAGS:
+            flags[key] = value
+        else:
+            options.append(f"{key}={_show(value)}")
+    return flags, options
 
 
 def parse_options(script, items):
@@ -245,13 +334,36 @@ def prepare_run_dir(root, name):
 def _show(value):
     if value is None:
         return "none"
-    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+_kept_data = None  # (data, data_dir, quick) -> SplitData, once keep_loaded_data() was called
 
 
 def load_data(args):
     """The dataset named by ``args.data`` (``--quick``: a tiny subset of it)."""
+    key = (args.data, args.data_dir, bool(args.quick))
+    if _kept_data is not None and key in _kept_data:
+        return _kept_data[key]
     data = datasets.load(args.data, args.data_dir)
-    return data.subset(*QUICK_SIZES) if args.quick else data
+    data = data.subset(*QUICK_SIZES) if args.quick else data
+    if _kept_data is not None:
+        for array in vars(data).values():
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False  # shared by every later run of this process
+        _kept_data[key] = data
+    return data
+
+
+def keep_loaded_data():
+    """From now on, keep every dataset this process loads, for the next runs in it.
+
+    A sweep's worker runs trial after trial; each loads its data once. The
+    kept arrays are read-only, so no run can change another's data.
+    """
+    global _kept_data
+    if _kept_data is None:
+        _kept_data = {}
 
 
 def save_checkpoint(args, **arrays):

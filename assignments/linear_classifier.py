@@ -10,7 +10,7 @@ import numpy as np
 
 from optim import check_step
 
-from . import plots
+from . import plots, reporting
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
 from .data import flatten, subtract_mean_image
 
@@ -47,13 +47,15 @@ def predict(W, X):
     return np.argmax(X @ W, axis=1)
 
 
-def train_sgd(loss_fn, X, y, num_classes, lr, reg, epochs, batch_size, rng, lr_decay=1.0):
+def train_sgd(loss_fn, X, y, num_classes, lr, reg, epochs, batch_size, rng, lr_decay=1.0, on_epoch=None):
     """Minibatch SGD on ``loss_fn``, one pass over a fresh permutation per epoch.
 
     Parameters
     ----------
     X : (N, D) float32, bias column included; y : (N,) int
     lr_decay : factor applied to the learning rate after every epoch
+    on_epoch : callable, optional
+        ``on_epoch(epoch, W)`` after every epoch (e.g. to report to a sweep).
 
     Returns
     -------
@@ -71,6 +73,8 @@ def train_sgd(loss_fn, X, y, num_classes, lr, reg, epochs, batch_size, rng, lr_d
                 W -= lr * dW
             losses.append(check_step("train_sgd", loss, len(losses) + 1, epoch, lr, W=W))
         lr *= lr_decay
+        if on_epoch is not None:
+            on_epoch(epoch, W)
     return W, losses
 
 
@@ -86,10 +90,14 @@ def run(args, loss_fn, title, reg, lr_decay):
     X_train, X_val, X_test = (append_bias(X) for X in (X_train, X_val, X_test))
     rng = np.random.default_rng(args.seed)
 
+    def report(epoch, W):  # to a listening sweep
+        reporting.report_epoch(epoch, val_accuracy=float(np.mean(predict(W, X_val) == data.y_val)))
+
     start = time.perf_counter()
     with single_threaded_blas():
         W, losses = train_sgd(loss_fn, X_train, data.y_train, data.num_classes, args.lr, reg,
-                              args.epochs, args.batch_size, rng, lr_decay)
+                              args.epochs, args.batch_size, rng, lr_decay,
+                              on_epoch=report if reporting.listening() else None)
     seconds = time.perf_counter() - start
     accuracy = {split: float(np.mean(predict(W, X) == y)) for split, X, y in
                 (("train", X_train, data.y_train), ("val", X_val, data.y_val), ("test", X_test, data.y_test))}

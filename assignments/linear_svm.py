@@ -7,11 +7,12 @@ plus ``reg * sum(W * W)``.
 import numpy as np
 
 from .linear_classifier import check_loss_inputs, run
-from .settings import training
+from .settings import declare, number, training
 
 DESCRIPTION = "linear SVM: naive and vectorised hinge loss, SGD, learned-weight images"
 DEFAULTS = training(epochs=10, batch_size=200, lr=0.3)
 REG = 1e-3
+OPTIONS = declare(reg=number(REG, low=0))  # L2 strength
 LR_DECAY = 0.9
 MARGIN = 1.0
 
@@ -58,4 +59,4 @@ def svm_loss_vectorized(W, X, y, reg):
 
 
 def main(args):
-    return run(args, svm_loss_vectorized, "linear SVM", REG, LR_DECAY)
+    return run(args, svm_loss_vectorized, "linear SVM", args.reg, LR_DECAY)

@@ -132,6 +132,15 @@ def existing_file(what):
                    lambda text: None if text.lower() == "none" else text)
 
 
+def optional(setting):
+    """``setting``'s values or None (written ``none``); the default is None."""
+    def check(func, name, value):
+        return None if value is None else setting.check(func, name, value)
+
+    return Setting(None, f"{setting.accepts} or none", check,
+                   lambda text: None if text.lower() == "none" else setting.parse(text))
+
+
 def training(epochs, batch_size, lr):
     """The training defaults every trained script declares: epochs, batch size, learning rate."""
     return declare(epochs=integer(epochs, low=1), batch_size=integer(batch_size, low=1), lr=positive(lr))

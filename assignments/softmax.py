@@ -6,11 +6,12 @@ the data loss is its mean over the batch, plus ``reg * sum(W * W)``.
 import numpy as np
 
 from .linear_classifier import check_loss_inputs, run
-from .settings import training
+from .settings import declare, number, training
 
 DESCRIPTION = "softmax classifier: naive and vectorised cross-entropy, SGD, learned-weight images"
 DEFAULTS = training(epochs=10, batch_size=100, lr=0.5)
 REG = 1e-3
+OPTIONS = declare(reg=number(REG, low=0))  # L2 strength
 LR_DECAY = 0.9
 
 
@@ -53,4 +54,4 @@ def softmax_loss_vectorized(W, X, y, reg):
 
 
 def main(args):
-    return run(args, softmax_loss_vectorized, "softmax", REG, LR_DECAY)
+    return run(args, softmax_loss_vectorized, "softmax", args.reg, LR_DECAY)

@@ -4,6 +4,9 @@
 with momentum and L2 weight decay. As in CS231n, the learning rate and the
 regularisation strength are drawn at random (log-uniformly), one network is
 trained per draw, and the network with the best validation accuracy is kept.
+The draws come from :func:`search_space` (an :mod:`assignments.search_space`
+space), which is also what ``python -m assignments sweep two_layer_net``
+searches by default; each sweep trial sets ``reg`` and trains one network.
 """
 import time
 
@@ -15,10 +18,11 @@ from layers.losses import cross_entropy
 from optim import check_step
 from optim.optimizers import SGD
 
-from . import plots
+from . import plots, reporting
+from . import search_space as spaces
 from .cli import load_data, progress, save_checkpoint, single_threaded_blas
 from .data import flatten, subtract_mean_image
-from .settings import training
+from .settings import declare, number, optional, training
 
 DESCRIPTION = "two-layer net 784-100-10, SGD + momentum, learning-rate x regularisation random search"
 DEFAULTS = training(epochs=8, batch_size=200, lr=0.3)
@@ -28,6 +32,17 @@ LR_DECAY = 0.8       # per epoch
 TRIALS = 5           # random-search draws (2 with --quick)
 LR_SPAN = 0.5        # lr ~ args.lr * 10**U(-LR_SPAN, LR_SPAN)
 REG_RANGE = (-5, -2)  # reg ~ 10**U(*REG_RANGE)
+# reg given (as a sweep's trials give it): one network with --lr and reg, no search.
+OPTIONS = declare(reg=optional(number(0.0, low=0)))
+
+
+def search_space(lr):
+    """The random search's space around the learning rate ``lr`` (an ``assignments.search_space`` dict)."""
+    return spaces.parse([f"lr=loguniform:{lr * 10 ** -LR_SPAN!r}:{lr * 10 ** LR_SPAN!r}",
+                         f"reg=loguniform:{10.0 ** REG_RANGE[0]!r}:{10.0 ** REG_RANGE[1]!r}"])
+
+
+SEARCH_SPACE = search_space(DEFAULTS["lr"])  # what a sweep searches unless given --space
 
 
 class TwoLayerNet(mg.Module):
@@ -57,10 +72,10 @@ def accuracy(model, X, y, batch_size=1000):
     return float(np.mean(predictions == y))
 
 
-def train(model, X, y, lr, reg, epochs, batch_size, rng, bar=None):
+def train(model, X, y, lr, reg, epochs, batch_size, rng, bar=None, on_epoch=None):
     """SGD with momentum; the learning rate decays by ``LR_DECAY`` after every epoch.
 
-    Returns the loss of every step.
+    ``on_epoch(epoch)`` is called after every epoch. Returns the loss of every step.
     """
     optimizer = SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=reg)
     losses = []
@@ -78,19 +93,33 @@ def train(model, X, y, lr, reg, epochs, batch_size, rng, bar=None):
             group["lr"] *= LR_DECAY
         if bar is not None:
             bar.update()
+        if on_epoch is not None:
+            on_epoch(epoch)
     return losses
 
 
 def random_search(X_train, y_train, X_val, y_val, num_classes, args, trials):
-    """Train one network per random (lr, reg) draw; return every trial, the best first."""
+    """Train one network per random (lr, reg) draw; return every trial, the best first.
+
+    With ``args.reg`` set (not None) there is no draw: one network is trained
+    with ``args.lr`` and ``args.reg``, reporting its validation accuracy after
+    every epoch to a listening sweep.
+    """
     rng = np.random.default_rng(args.seed)
+    space = search_space(args.lr)
+    fixed = getattr(args, "reg", None) is not None
     results = []
     with progress(None, desc="random search", total=trials * args.epochs) as bar:
         for _ in range(trials):
-            lr = args.lr * 10 ** rng.uniform(-LR_SPAN, LR_SPAN)
-            reg = 10 ** rng.uniform(*REG_RANGE)
+            draw = {"lr": args.lr, "reg": args.reg} if fixed else spaces.sample(space, rng)
+            lr, reg = draw["lr"], draw["reg"]
             model = TwoLayerNet(X_train.shape[1], HIDDEN, num_classes, rng)
-            losses = train(model, X_train, y_train, lr, reg, args.epochs, args.batch_size, rng, bar)
+
+            def report(epoch, model=model):
+                reporting.report_epoch(epoch, val_accuracy=accuracy(model, X_val, y_val))
+
+            losses = train(model, X_train, y_train, lr, reg, args.epochs, args.batch_size, rng, bar,
+                           on_epoch=report if fixed and reporting.listening() else None)
             results.append({"lr": lr, "reg": reg, "model": model, "losses": losses,
                             "train_accuracy": accuracy(model, X_train, y_train),
                             "val_accuracy": accuracy(model, X_val, y_val)})
@@ -104,7 +133,7 @@ def main(args):
     start = time.perf_counter()
     with single_threaded_blas():
         results = random_search(X_train, data.y_train, X_val, data.y_val, data.num_classes, args,
-                                trials=2 if args.quick else TRIALS)
+                                trials=1 if args.reg is not None else 2 if args.quick else TRIALS)
         best = results[0]
         test_accuracy = accuracy(best["model"], X_test, data.y_test)
     seconds = time.perf_counter() - start

@@ -11,6 +11,7 @@ from ._grad_mode import enable_grad, is_grad_enabled, no_grad
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .function import Context, Function
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
+from .graph_drawing import draw_graph
 from .module import Module, Parameter
 from .ops import (
     abs, clip, concatenate, exp, log, matmul, max, maximum, mean, min, sqrt, stack, sum,
@@ -26,7 +27,7 @@ def tensor(data, requires_grad=False, dtype=None):
 
 __all__ = [
     "Context", "Function", "GradcheckError", "Module", "Parameter", "Tensor",
-    "abs", "clip", "concatenate", "enable_grad", "exp", "get_default_dtype", "gradcheck",
+    "abs", "clip", "concatenate", "draw_graph", "enable_grad", "exp", "get_default_dtype", "gradcheck",
     "is_grad_enabled", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min",
     "no_grad", "numerical_gradient", "rel_error", "relu", "set_default_dtype", "sigmoid",
     "softmax", "sqrt", "stack", "sum", "tanh", "tensor", "unbroadcast", "validation", "var", "where",

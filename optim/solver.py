@@ -138,6 +138,9 @@ class Solver:
         Show a tqdm bar (epoch, loss, samples/s). None: only when stdout is a TTY.
     verbose : bool
         Print one summary line per epoch.
+    on_epoch : callable, optional
+        ``on_epoch(solver)`` is called at the end of every epoch, after its
+        evaluation and checkpoint (e.g. to report ``history`` to a sweep).
 
     Attributes
     ----------
@@ -156,7 +159,7 @@ class Solver:
                  schedule_every="epoch", seed=0, clip_grad_norm=None, num_train_samples=1000,
                  num_val_samples=None, eval_batch_size=None, monitor="val_acc", patience=None,
                  restore_best=True, checkpoint_dir=None, checkpoint_every=1, progress=None,
-                 verbose=False):
+                 verbose=False, on_epoch=None):
         if not isinstance(model, mg.Module):
             raise TypeError(f"Solver: model must be a minigrad Module, got {type(model).__name__}")
         if not isinstance(optimizer, Optimizer):
@@ -188,6 +191,9 @@ class Solver:
         self.checkpoint_every = check_int("Solver", "checkpoint_every", checkpoint_every, low=1)
         self.progress = None if progress is None else check_bool("Solver", "progress", progress)
         self.verbose = check_bool("Solver", "verbose", verbose)
+        if on_epoch is not None and not callable(on_epoch):
+            raise TypeError(f"Solver: on_epoch must be callable or None, got {type(on_epoch).__name__}")
+        self.on_epoch = on_epoch
         # Last: the only check with a side effect (it creates the folder), made once all others passed.
         self.checkpoint_dir = (None if checkpoint_dir is None else
                                check_writable_dir("Solver", "checkpoint_dir", checkpoint_dir))
@@ -255,6 +261,8 @@ class Solver:
         if self.checkpoint_dir is not None and self.epoch % self.checkpoint_every == 0:
             path = os.path.join(self.checkpoint_dir, f"epoch_{self.epoch:04d}.npz")
             self.save_checkpoint(path)
+        if self.on_epoch is not None:
+            self.on_epoch(self)
 
     def _train_step(self, X_batch, y_batch):
         """One update; the NaN/inf guard checks the loss, the gradients and the new parameters."""
