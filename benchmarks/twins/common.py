@@ -1,5 +1,6 @@
 """What every twin shares: threads, data, the shift augmentation and an Adam training loop
 with the course scripts' rules (per-epoch shuffling, best validation epoch restored)."""
+import argparse
 import copy
 import time
 
@@ -58,3 +59,22 @@ def train(torch, model, data, epochs, batch_size, lr, seed, augment=None):
             best, best_state = history["val_acc"][-1], copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
     return model, history, time.perf_counter() - start
+
+
+def scene_parser(script, **extra):
+    """The command line of a digit-scene twin: the training settings and scene counts of
+    ``script`` (its module) as defaults, plus ``extra`` flags (name -> argparse keywords)."""
+    defaults, options = script.DEFAULTS, script.OPTIONS
+    name = script.__name__.rsplit(".", 1)[1]
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.twins.{name}")
+    for flag, keywords in extra.items():
+        parser.add_argument(f"--{flag}", **keywords)
+    parser.add_argument("--epochs", type=int, default=defaults["epochs"])
+    parser.add_argument("--batch-size", type=int, default=defaults["batch_size"])
+    parser.add_argument("--lr", type=float, default=defaults["lr"])
+    parser.add_argument("--train-scenes", type=int, default=options["train_scenes"])
+    parser.add_argument("--eval-scenes", type=int, default=options["eval_scenes"])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    return parser

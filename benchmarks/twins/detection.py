@@ -5,7 +5,6 @@ mAP@0.5, COCO mAP@0.5:0.95, the validation mAP@0.5 of each epoch and the trainin
 time. Targets, decoding, non-maximum suppression and evaluation are the script's own
 (NumPy and classic_cv), so only the network and its training differ.
 """
-import argparse
 import copy
 import time
 
@@ -14,7 +13,7 @@ import numpy as np
 from assignments import detection
 from classic_cv.boxes import mean_average_precision
 
-from .common import setup
+from .common import scene_parser, setup
 
 
 def build(torch, in_channels=1, num_classes=detection.NUM_CLASSES):
@@ -96,18 +95,8 @@ def train(torch, model, scenes, args):
 
 
 def main():
-    defaults, options = detection.DEFAULTS, detection.OPTIONS
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.twins.detection")
-    parser.add_argument("--epochs", type=int, default=defaults["epochs"])
-    parser.add_argument("--batch-size", type=int, default=defaults["batch_size"])
-    parser.add_argument("--lr", type=float, default=defaults["lr"])
-    parser.add_argument("--train-scenes", type=int, default=options["train_scenes"])
-    parser.add_argument("--eval-scenes", type=int, default=options["eval_scenes"])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    args.score_threshold, args.nms_iou = options["score_threshold"], options["nms_iou"]
+    args = scene_parser(detection).parse_args()
+    args.score_threshold, args.nms_iou = detection.OPTIONS["score_threshold"], detection.OPTIONS["nms_iou"]
     torch = setup(args.threads, args.seed)
     start = time.perf_counter()
     scenes = detection.load_scenes(args)

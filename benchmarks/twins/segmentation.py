@@ -4,7 +4,6 @@
 prints the test mean IoU (11 classes), pixel accuracy, the validation mean IoU of each
 epoch and the training time, on the same digit scenes, schedule and seed.
 """
-import argparse
 import copy
 import time
 
@@ -14,7 +13,7 @@ from assignments import segmentation
 from assignments.scenes import NUM_CLASSES
 from classic_cv.metrics import class_iou, confusion_matrix
 
-from .common import setup
+from .common import scene_parser, setup
 
 
 def build(torch, name, widths=segmentation.WIDTHS, in_channels=1, num_classes=NUM_CLASSES):
@@ -117,19 +116,9 @@ def train(torch, model, scenes, args):
 
 
 def main():
-    defaults, options = segmentation.DEFAULTS, segmentation.OPTIONS
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.twins.segmentation")
-    parser.add_argument("--model", choices=segmentation.MODELS, default=options["model"])
-    parser.add_argument("--loss", choices=segmentation.LOSSES, default=options["loss"])
-    parser.add_argument("--epochs", type=int, default=defaults["epochs"])
-    parser.add_argument("--batch-size", type=int, default=defaults["batch_size"])
-    parser.add_argument("--lr", type=float, default=defaults["lr"])
-    parser.add_argument("--train-scenes", type=int, default=options["train_scenes"])
-    parser.add_argument("--eval-scenes", type=int, default=options["eval_scenes"])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    options = segmentation.OPTIONS
+    args = scene_parser(segmentation, model={"choices": segmentation.MODELS, "default": options["model"]},
+                        loss={"choices": segmentation.LOSSES, "default": options["loss"]}).parse_args()
     torch = setup(args.threads, args.seed)
     start = time.perf_counter()
     scenes = segmentation.load_scenes(args)
