@@ -27,7 +27,7 @@ chunk inside each row, so a whole chunk is a single GEMM
 ``w.reshape(F, -1) @ cols``.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._fastmath import JIT_OPTIONS
 
