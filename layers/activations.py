@@ -6,8 +6,8 @@ functions and wraps them in Modules. ReLU and softmax (over the last axis)
 run here on Numba kernels, one pass over memory each way, tested against
 ``minigrad.activations``' NumPy pairs, which stay their definitions (and
 serve ``x.relu()``, and softmax over other axes). Leaky ReLU and GELU live
-here, on Numba kernels; SiLU here too, in NumPy on top of
-the one overflow-safe sigmoid. Every pair keeps the input's dtype.
+here, on Numba kernels; SiLU here too: a float32 kernel, and in float64 NumPy on
+top of the one overflow-safe sigmoid. Every pair keeps the input's dtype.
 """
 import numpy as np
 
@@ -82,17 +82,25 @@ def gelu_backward(dout, cache):
 def silu_forward(x):
     """SiLU (swish) ``x * sigmoid(x)``, as ``torch.nn.functional.silu``. x : any shape.
 
-    The sigmoid is ``sigmoid_forward``'s (no overflow); the cache is
-    ``(x, sigmoid(x), exp(-|x|))``.
+    float32: one Numba pass (``_kernels.activations``), the cache is ``(x, None)``
+    and the backward recomputes the sigmoid. float64: NumPy on
+    ``sigmoid_forward`` (no overflow), the definition the kernel is tested
+    against; the cache is ``(x, (sigmoid(x), exp(-|x|)))``.
     """
+    x = np.ascontiguousarray(x)
+    if x.dtype == np.float32:
+        return _k.silu_forward32(x), (x, None)
     s, e = sigmoid_forward(x)
-    return x * s, (x, s, e)
+    return x * s, (x, (s, e))
 
 
 def silu_backward(dout, cache):
     """dx = dout * (s + x s (1 - s)), with ``s (1 - s) = e / (1 + e)**2`` (``e = exp(-|x|)``),
     accurate where ``1 - s`` would round to 0."""
-    x, s, e = cache
+    x, saved = cache
+    if saved is None:
+        return _k.silu_backward32(x, dout)
+    s, e = saved
     return dout * (s + x * e / np.square(1 + e))
 
 

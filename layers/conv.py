@@ -49,6 +49,7 @@ from minigrad.validation import (
 
 from ._geometry import check_image, check_pair, check_window_fits, conv_out_size, pair
 from ._kernels.conv import col2im, correlate_direct, correlate_direct_weight_grad, im2col
+from ._parallel import map_batch
 from ._workspace import workspace
 
 # Bytes of column matrix built per chunk: small enough that im2col writes it
@@ -121,7 +122,8 @@ def _columns(img, start, stop, geom, groups):
     """im2col of images ``img[start:stop]`` into the workspace, as (G, CK, B*L)."""
     chunk, channels = stop - start, img.shape[1]
     cols = workspace("conv.cols", (channels, *geom.kernel, chunk, *geom.cols_hw), img.dtype)
-    im2col(_padded(img, start, stop, geom), cols, *geom.stride, *geom.dilation)
+    padded = _padded(img, start, stop, geom)
+    map_batch(lambda a, b: im2col(padded, cols, *geom.stride, *geom.dilation, a, b), chunk, cols.size)
     return cols.reshape(groups, -1, chunk * geom.cols_hw[0] * geom.cols_hw[1])
 
 
@@ -130,12 +132,12 @@ def _add_columns_into(cols, geom, out):
     chunk, channels, height, width = out.shape
     ph, pw = geom.padding
     cols = cols.reshape(channels, *geom.kernel, chunk, *geom.cols_hw)
-    if ph == pw == 0:  # a chunk of the batch along axis 0 is contiguous: add straight into it
-        col2im(cols, out, *geom.stride, *geom.dilation)
-        return
-    padded = workspace("conv.padded", (chunk, channels, height + 2 * ph, width + 2 * pw), out.dtype)
-    col2im(cols, padded, *geom.stride, *geom.dilation)
-    out[...] = padded[:, :, ph:ph + height, pw:pw + width]
+    # A chunk of the batch along axis 0 is contiguous: without padding, add straight into it.
+    padded = out if ph == pw == 0 else workspace(
+        "conv.padded", (chunk, channels, height + 2 * ph, width + 2 * pw), out.dtype)
+    map_batch(lambda a, b: col2im(cols, padded, *geom.stride, *geom.dilation, a, b), chunk, cols.size)
+    if padded is not out:
+        out[...] = padded[:, :, ph:ph + height, pw:pw + width]
 
 
 def _to_channel_major(a, start, stop, groups):
@@ -181,7 +183,7 @@ def _correlate(img, wmat, geom, out, bias=None):
     groups, f_out, _ = wmat.shape
     if _is_direct(wmat, geom):
         bias = np.zeros(f_out, img.dtype) if bias is None else np.ascontiguousarray(bias, img.dtype)
-        correlate_direct(img, _direct_weight(wmat, geom), bias, out, *geom.padding, *geom.dilation)
+        _correlate_direct(img, _direct_weight(wmat, geom), bias, out, geom.padding, geom.dilation)
         return
     length = geom.cols_hw[0] * geom.cols_hw[1]
     for start, stop in _column_chunks(img, geom, groups):
@@ -245,12 +247,20 @@ def _correlate_grads_direct(src, wmat_t, geom, image_grad, image):
     if image_grad is not None:
         flipped = np.ascontiguousarray(weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
         padding = [d * (k - 1) - p for d, k, p in zip(geom.dilation, geom.kernel, geom.padding)]
-        correlate_direct(src, flipped, np.zeros(flipped.shape[0], src.dtype), image_grad,
-                         *padding, *geom.dilation)
+        _correlate_direct(src, flipped, np.zeros(flipped.shape[0], src.dtype), image_grad, padding, geom.dilation)
     if image is None:
         return None
-    grad = correlate_direct_weight_grad(image, src, *geom.kernel, *geom.padding, *geom.dilation)
-    return grad.astype(image.dtype).reshape(1, weight.shape[0], -1)
+    # One float64 sum per slice of the batch, added in slice order.
+    partial = map_batch(lambda a, b: correlate_direct_weight_grad(image[a:b], src[a:b], *geom.kernel,
+                                                                  *geom.padding, *geom.dilation),
+                        len(image), src.size * weight[0].size)
+    return sum(partial[1:], partial[0]).astype(image.dtype).reshape(1, weight.shape[0], -1)
+
+
+def _correlate_direct(img, weight, bias, out, padding, dilation):
+    """``correlate_direct`` over slices of the batch in parallel (``layers._parallel``)."""
+    map_batch(lambda a, b: correlate_direct(img[a:b], weight, bias, out[a:b], *padding, *dilation),
+              len(img), out.size * weight[0].size)
 
 
 # ------------------------------------------------------------------------ conv2d pair

@@ -24,7 +24,7 @@ import minigrad as mg
 from . import (
     GELU, GRU, LSTM, RNN, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Embedding,
     GlobalAvgPool2d, GroupNorm, LayerNorm, LeakyReLU, Linear, MaxPool2d, MultiheadAttention, ReLU, Sigmoid,
-    Softmax, Tanh, TemporalAffine, TransformerDecoderLayer, TransformerEncoderLayer, Upsample,
+    SiLU, Softmax, Tanh, TemporalAffine, TransformerDecoderLayer, TransformerEncoderLayer, Upsample,
     binary_cross_entropy_with_logits, causal_mask, cross_entropy, l1_loss, mse_loss, svm_loss,
     temporal_softmax_loss,
 )
@@ -38,7 +38,7 @@ def _image_modules(dtype):
         ConvTranspose2d(4, 3, 2, stride=2, dtype=dtype), MaxPool2d(2), AvgPool2d(2), GlobalAvgPool2d(),
         BatchNorm2d(4, dtype=dtype), BatchNorm2d(4, affine=False, dtype=dtype), GroupNorm(2, 4, dtype=dtype),
         Upsample(2), Upsample(2, mode="bilinear"), Dropout(0.5, rng=0),
-        ReLU(), LeakyReLU(), GELU(), GELU("tanh"), Sigmoid(), Tanh(), Softmax(dim=1),
+        ReLU(), LeakyReLU(), GELU(), GELU("tanh"), Sigmoid(), Tanh(), SiLU(), Softmax(dim=1),
     ]
 
 

@@ -17,11 +17,17 @@ halve the lanes).
 They take the 2-D array and a row index rather than a row view: making a
 view per row costs reference counting, which doubled the time of a softmax
 over rows of 64 values. They always take whole rows (a kernel that needs
-parts of a row passes a reshaped view): sums over ``[lo, hi)`` of a row ran
-5x slower for lo > 0, apparently because LLVM could no longer prove the
-indices non-negative (Numba wraps negative ones) and kept the loop scalar.
+parts of a row passes a reshaped view).
+
+Column indices are cast to unsigned (``uintp``). Numba wraps negative
+indices, and an index such as ``start + j``, which LLVM cannot prove
+non-negative, turned the block loops into gathers (AVX-512 ``vgather``, one
+element per lane and cycle): summing 1024 rows of 1568 float32 values took
+0.9 ms that way and 0.07 ms with unsigned indices, which need no wrapping
+and load contiguous vectors. Kernels that index a row at an offset use the
+same cast.
 """
-from numba import njit
+from numba import njit, uintp
 
 from ._fastmath import JIT_OPTIONS
 
@@ -37,7 +43,7 @@ def row_sum(a, r):
     for start in range(0, n, BLOCK):
         part = a.dtype.type(0)
         for j in range(min(BLOCK, n - start)):
-            part += a[r, start + j]
+            part += a[r, uintp(start + j)]
         total += part
     return total
 
@@ -50,7 +56,7 @@ def row_dot(a, b, r):
     for start in range(0, n, BLOCK):
         part = a.dtype.type(0)
         for j in range(min(BLOCK, n - start)):
-            part += a[r, start + j] * b[r, start + j]
+            part += a[r, uintp(start + j)] * b[r, uintp(start + j)]
         total += part
     return total
 
@@ -65,7 +71,7 @@ def centered_sums(a, r, c):
         p1 = a.dtype.type(0)
         p2 = a.dtype.type(0)
         for j in range(min(BLOCK, n - start)):
-            d = a[r, start + j] - c
+            d = a[r, uintp(start + j)] - c
             p1 += d
             p2 += d * d
         s1 += p1
@@ -83,8 +89,8 @@ def centered_dots(g, x, r, c):
         p1 = g.dtype.type(0)
         p2 = g.dtype.type(0)
         for j in range(min(BLOCK, n - start)):
-            p1 += g[r, start + j]
-            p2 += g[r, start + j] * (x[r, start + j] - c)
+            p1 += g[r, uintp(start + j)]
+            p2 += g[r, uintp(start + j)] * (x[r, uintp(start + j)] - c)
         s1 += p1
         s2 += p2
     return s1, s2

@@ -32,12 +32,16 @@ from numba import njit
 from ._fastmath import JIT_OPTIONS
 
 
-@njit(cache=True)
-def im2col(padded, cols, sh, sw, dh, dw):
-    """Fill ``cols`` (C, KH, KW, B, OH, OW) from ``padded`` (B, C, HP, WP); see module doc."""
+@njit(cache=True, nogil=True)
+def im2col(padded, cols, sh, sw, dh, dw, first=0, stop=-1):
+    """Fill ``cols`` (C, KH, KW, B, OH, OW) from ``padded`` (B, C, HP, WP); see module doc.
+
+    Only images ``first <= n < stop`` (``stop < 0``: to the end), so that
+    threads may fill disjoint images of one ``cols``.
+    """
     n_ch, kh, kw, n_img, oh, ow = cols.shape
     unit = sh == 1 and sw == 1 and dh == 1 and dw == 1
-    for n in range(n_img):
+    for n in range(first, n_img if stop < 0 else stop):
         for c in range(n_ch):
             for i in range(kh):
                 for j in range(kw):
@@ -51,14 +55,17 @@ def im2col(padded, cols, sh, sw, dh, dw):
                                 cols[c, i, j, n, y, x] = padded[n, c, y * sh + i * dh, x * sw + j * dw]
 
 
-@njit(cache=True)
-def col2im(cols, padded, sh, sw, dh, dw):
-    """Overwrite ``padded`` (B, C, HP, WP) with the scatter-add of ``cols``: the adjoint of ``im2col``."""
+@njit(cache=True, nogil=True)
+def col2im(cols, padded, sh, sw, dh, dw, first=0, stop=-1):
+    """Overwrite ``padded`` (B, C, HP, WP) with the scatter-add of ``cols``: the adjoint of ``im2col``.
+
+    Only images ``first <= n < stop`` (``stop < 0``: to the end), as in ``im2col``.
+    """
     n_ch, kh, kw, n_img, oh, ow = cols.shape
     unit = sh == 1 and sw == 1 and dh == 1 and dw == 1
-    padded[...] = 0
     # Image by image and channel by channel: the plane being added into stays in L1.
-    for n in range(n_img):
+    for n in range(first, n_img if stop < 0 else stop):
+        padded[n] = 0
         for c in range(n_ch):
             for i in range(kh):
                 for j in range(kw):
@@ -72,7 +79,6 @@ def col2im(cols, padded, sh, sw, dh, dw):
                                 padded[n, c, y * sh + i * dh, x * sw + j * dw] += cols[c, i, j, n, y, x]
 
 
-
 # ----------------------------------------------------------------- direct convolution
 # For few channels and filters the column matrix is mostly copies (a 3x3 conv
 # 8 -> 8 on (32, 8, 64, 64) builds 37 MB of columns for 2.4 M multiply-adds per
@@ -82,12 +88,14 @@ def col2im(cols, padded, sh, sw, dh, dw):
 # (OH*WP values, the last WP - OW columns of each row are discarded), so that
 # every kernel tap (c, i, j) is one long contiguous multiply-add,
 # ``acc[k] += w[f, c, i, j] * padded[c].ravel()[i*dh*WP + j*dw + k]``, which LLVM
-# vectorises; four taps share one pass over ``acc`` (1.7x faster than one).
-# Measured on (32, 8, 64, 64) -> 8 3x3, float32: 3.9 ms forward (~19 GMAC/s
-# on one core), against 126 ms for loops over output rows clipped at the
-# borders (not vectorised) and 8.2 ms with one tap per pass. Serial: a
-# ``prange`` over the batch gained nothing on the shared 2-core machine
-# (8.7 ms forward with one thread or two, load ~4).
+# vectorises. Each pass over the accumulators reads four taps' input and
+# updates two filters' accumulators, so every input value loaded is used
+# eight times (one filter per pass: four times, 1.5x slower).
+# Measured on (32, 8, 64, 64) -> 8 3x3, float32, one thread: 2.3 ms forward
+# (~32 GMAC/s), against 3.5 ms with one filter per pass, 8.2 ms with one tap
+# per pass and 126 ms for loops over output rows clipped at the borders (not
+# vectorised); four filters per pass were no faster than two. The batch is
+# split across threads by the caller (``layers._parallel``), hence ``nogil``.
 _TAPS = 4
 
 
@@ -122,7 +130,7 @@ def _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp):
     return offsets
 
 
-@njit(**JIT_OPTIONS)
+@njit(nogil=True, **JIT_OPTIONS)
 def correlate_direct(img, weight, bias, out, ph, pw, dh, dw):
     """Stride-1 correlation, overwriting ``out`` (N, F, OH, OW).
 
@@ -141,34 +149,44 @@ def correlate_direct(img, weight, bias, out, ph, pw, dh, dw):
     wmat = weight.reshape(n_filt, taps)
     padded = np.empty((n_ch, hp, wp), img.dtype)
     flat = padded.ravel()
-    acc = np.empty(length, img.dtype)
+    acc = np.empty((2, length), img.dtype)
     for n in range(n_img):
         _pad_into(img[n], padded, ph, pw)
-        for f in range(n_filt):
-            acc[:] = bias[f]
+        for f in range(0, n_filt, 2):
+            # A pair of filters (f, g); for an odd F the last pair is (F-1, F-1).
+            g = min(f + 1, n_filt - 1)
+            a, b = acc[0], acc[1]
+            a[:] = bias[f]
+            b[:] = bias[g]
             t = 0
             while t + _TAPS <= taps:
-                w0, w1, w2, w3 = wmat[f, t], wmat[f, t + 1], wmat[f, t + 2], wmat[f, t + 3]
+                u0, u1, u2, u3 = wmat[f, t], wmat[f, t + 1], wmat[f, t + 2], wmat[f, t + 3]
+                v0, v1, v2, v3 = wmat[g, t], wmat[g, t + 1], wmat[g, t + 2], wmat[g, t + 3]
                 s0 = flat[offsets[t]:offsets[t] + length]
                 s1 = flat[offsets[t + 1]:offsets[t + 1] + length]
                 s2 = flat[offsets[t + 2]:offsets[t + 2] + length]
                 s3 = flat[offsets[t + 3]:offsets[t + 3] + length]
                 for k in range(length):
-                    acc[k] += w0 * s0[k] + w1 * s1[k] + w2 * s2[k] + w3 * s3[k]
+                    x0, x1, x2, x3 = s0[k], s1[k], s2[k], s3[k]
+                    a[k] += u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3
+                    b[k] += v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3
                 t += _TAPS
             for t in range(t, taps):
-                w0, s0 = wmat[f, t], flat[offsets[t]:offsets[t] + length]
+                u0, v0, s0 = wmat[f, t], wmat[g, t], flat[offsets[t]:offsets[t] + length]
                 for k in range(length):
-                    acc[k] += w0 * s0[k]
+                    a[k] += u0 * s0[k]
+                    b[k] += v0 * s0[k]
             for y in range(oh):
-                row, target = acc[y * wp:y * wp + ow], out[n, f, y]
+                row_a, row_b = a[y * wp:y * wp + ow], b[y * wp:y * wp + ow]
+                target_a, target_b = out[n, f, y], out[n, g, y]
                 for x in range(ow):
-                    target[x] = row[x]
+                    target_a[x] = row_a[x]
+                    target_b[x] = row_b[x]
 
 
 # The dot products of the weight gradient may be summed in any order
 # ("reassoc"), so that LLVM splits each into one partial sum per vector lane.
-@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw):
     """The gradient of ``correlate_direct``'s output in its weight, as float64 (F, C, KH, KW).
 
@@ -190,28 +208,44 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw):
     for n in range(n_img):
         _pad_into(img[n], padded, ph, pw)
         wide[:, :, :ow] = grad[n]
-        for f in range(n_filt):
-            g = wide[f].ravel()
+        for f in range(0, n_filt, 2):
+            # A pair of filters (f, h), as in ``correlate_direct``; for an odd F
+            # the last pair is (F-1, F-1), whose second sums are dropped.
+            h = min(f + 1, n_filt - 1)
+            gf, gh = wide[f].ravel(), wide[h].ravel()
             t = 0
             while t + _TAPS <= taps:
                 s0 = flat[offsets[t]:offsets[t] + length]
                 s1 = flat[offsets[t + 1]:offsets[t + 1] + length]
                 s2 = flat[offsets[t + 2]:offsets[t + 2] + length]
                 s3 = flat[offsets[t + 3]:offsets[t + 3] + length]
-                a0 = a1 = a2 = a3 = zero
+                a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
                 for k in range(length):
-                    a0 += g[k] * s0[k]
-                    a1 += g[k] * s1[k]
-                    a2 += g[k] * s2[k]
-                    a3 += g[k] * s3[k]
+                    x0, x1, x2, x3, p, q = s0[k], s1[k], s2[k], s3[k], gf[k], gh[k]
+                    a0 += p * x0
+                    a1 += p * x1
+                    a2 += p * x2
+                    a3 += p * x3
+                    b0 += q * x0
+                    b1 += q * x1
+                    b2 += q * x2
+                    b3 += q * x3
                 total[f, t] += a0
                 total[f, t + 1] += a1
                 total[f, t + 2] += a2
                 total[f, t + 3] += a3
+                if h != f:
+                    total[h, t] += b0
+                    total[h, t + 1] += b1
+                    total[h, t + 2] += b2
+                    total[h, t + 3] += b3
                 t += _TAPS
             for t in range(t, taps):
-                s0, a0 = flat[offsets[t]:offsets[t] + length], zero
+                s0, a0, b0 = flat[offsets[t]:offsets[t] + length], zero, zero
                 for k in range(length):
-                    a0 += g[k] * s0[k]
+                    a0 += gf[k] * s0[k]
+                    b0 += gh[k] * s0[k]
                 total[f, t] += a0
+                if h != f:
+                    total[h, t] += b0
     return total.reshape(n_filt, n_ch, kh, kw)

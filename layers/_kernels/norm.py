@@ -1,8 +1,10 @@
 """Batch-norm kernels over a (N, C, L) view (L = H*W, or 1 for (N, D) input).
 
 Every kernel walks memory in order (n, c, l), so both layouts are read
-contiguously, and accumulates per-channel sums in float64 (float32 input
-too). For (N, D) input the loop over channels is innermost, which vectorises.
+contiguously. The statistics accumulate per-channel sums in float64 (float32
+input too); the gradient sums of images add float32 lanes within blocks and
+the blocks in float64, as the row kernels below do (``_reductions``). For
+(N, D) input the loop over channels is innermost, which vectorises.
 
 The kernels are serial on purpose. On these shared 2-core machines, under
 the usual load of other processes, an OpenMP parallel region waits for a
@@ -12,7 +14,7 @@ with 2 threads: 92 ms). With the machine to itself the parallel version
 would gain less than 2x; the serial one never loses 10x.
 """
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
 from ._reductions import centered_dots, centered_sums, row_sum
 
@@ -45,28 +47,36 @@ def _sums(x, center, squared):
     return out
 
 
-@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
+@njit(**_ELEMENTWISE)
 def _grad_sums(dout, x, mean):
-    """Per-channel ``sum(dout)`` and ``sum(dout * (x - mean))``."""
+    """Per-channel ``sum(dout)`` and ``sum(dout * (x - mean))``.
+
+    Images (L > 1): each (sample, channel) run of L values is one row of the
+    ``_reductions`` sums, in x's dtype (float32 lanes for float32, blocks
+    added in float64), with the mean carried as ``hi + lo`` in x's dtype as in
+    the row kernels below. Converting every value to float64 instead, as this
+    kernel once did, halved the lanes.
+    """
     n, c_dim, l_dim = x.shape
     s_dy, s_dyx = np.zeros(c_dim), np.zeros(c_dim)
-    for i in range(n):
-        if l_dim == 1:
+    if l_dim == 1:  # (N, D) input: a loop over contiguous channels vectorises
+        for i in range(n):
             for c in range(c_dim):
                 dy = dout[i, c, 0]
                 s_dy[c] += dy
                 s_dyx[c] += dy * (x[i, c, 0] - mean[c])
-            continue
+        return s_dy, s_dyx
+    m_hi = np.empty(c_dim, dtype=x.dtype)
+    for c in range(c_dim):
+        m_hi[c] = mean[c]
+    dout_r, x_r = dout.reshape(n * c_dim, l_dim), x.reshape(n * c_dim, l_dim)
+    for i in range(n):
         for c in range(c_dim):
-            m = mean[c]
-            acc_dy = 0.0
-            acc_dyx = 0.0
-            for j in range(l_dim):
-                dy = dout[i, c, j]
-                acc_dy += dy
-                acc_dyx += dy * (x[i, c, j] - m)
-            s_dy[c] += acc_dy
-            s_dyx[c] += acc_dyx
+            a, b = centered_dots(dout_r, x_r, i * c_dim + c, m_hi[c])
+            s_dy[c] += a
+            s_dyx[c] += b
+    for c in range(c_dim):
+        s_dyx[c] -= (mean[c] - m_hi[c]) * s_dy[c]  # the mean's low part
     return s_dy, s_dyx
 
 
@@ -96,8 +106,9 @@ def channel_stats(x):
 
 
 def channel_grad_sums(dout, x, mean):
-    """``(sum(dout), sum(dout * (x - mean)))`` per channel, float64 (C,) each."""
-    return _grad_sums(dout, x, mean)
+    """``(sum(dout), sum(dout * (x - mean)))`` per channel, float64 (C,) each;
+    dout and x (N, C, L) of one dtype, mean (C,) float64."""
+    return _grad_sums(np.ascontiguousarray(dout), np.ascontiguousarray(x), mean)
 
 
 def channel_combine(y, x, mean, a, b, shift):
@@ -189,8 +200,8 @@ def _groups_forward(x, eps, w, b, out, mean, inv_std):
         g = r % groups
         for k in range(k_dim):
             a, bk, lo = iv * w[g, k], b[g, k], k * l_dim
-            for j in range(l_dim):  # range(lo, lo + l_dim) kept this loop scalar (5x slower)
-                out[r, lo + j] = ((x[r, lo + j] - m_hi) - m_lo) * a + bk
+            for j in range(l_dim):  # unsigned index: see ``_reductions``
+                out[r, uintp(lo + j)] = ((x[r, uintp(lo + j)] - m_hi) - m_lo) * a + bk
 
 
 @njit(**_ELEMENTWISE)
@@ -219,7 +230,8 @@ def _groups_backward(dout, x, mean, inv_std, w, dx, dw, db):
         for k in range(k_dim):
             wk, lo = x.dtype.type(iv * w[g, k]), k * l_dim
             for j in range(l_dim):
-                dx[r, lo + j] = dout[r, lo + j] * wk - a - ((x[r, lo + j] - m_hi) - m_lo) * c
+                i = uintp(lo + j)
+                dx[r, i] = dout[r, i] * wk - a - ((x[r, i] - m_hi) - m_lo) * c
 
 
 def rows_forward(x, eps, w, b):

@@ -1,5 +1,6 @@
 """Activation kernels against their twins: ReLU and the softmax rows against
 ``minigrad.activations`` (their definitions), GELU against ``layers.naive``,
+the float32 SiLU against its float64 NumPy pair (on ``minigrad``'s sigmoid),
 and the vectorisable ``exp_neg`` they share against NumPy's float64 exp."""
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 from layers._kernels import activations as kernels
-from layers.activations import relu_backward, relu_forward
+from layers.activations import relu_backward, relu_forward, silu_backward, silu_forward
 from layers._kernels._fastmath import exp_neg
 from layers.naive import activations as naive
 from minigrad import activations as reference
@@ -105,3 +106,73 @@ def test_gelu_kernels_match_naive(approximate, dtype, shape, scale, seed):
     assert_close(out, naive.gelu_forward(x64, approximate), TOL[dtype] * max(scale, 1), "gelu")
     assert_close(dx, naive.gelu_backward(x64, dout.astype(np.float64), approximate), TOL[dtype] * max(scale, 1),
                  "gelu dx")
+
+
+EPS32 = float(np.finfo(np.float32).eps)
+TINY32 = float(np.finfo(np.float32).tiny)
+
+
+def _silu_definition(x, dout):
+    """SiLU and its gradient from the NumPy pair, in float64."""
+    with np.errstate(invalid="ignore"):  # -inf * 0 and inf * 0: NaN, as in the kernels
+        out, cache = silu_forward(x.astype(np.float64))
+        return out, silu_backward(dout.astype(np.float64), cache), cache[1][0]
+
+
+def _assert_silu32_matches_definition(x, dout):
+    out = kernels.silu_forward32(x)
+    dx = kernels.silu_backward32(x, dout)
+    assert out.dtype == np.float32 and dx.dtype == np.float32 and out.shape == x.shape == dx.shape
+    want, want_dx, s = _silu_definition(x, dout)
+    # A few float32 ulps of the output. The slope s (1 + x (1 - s)) has a zero
+    # near x = -1.28, where the sum cancels: its error is relative to the size
+    # of the terms, |dout| s (1 + |x| (1 - s)). A sigmoid below float32's
+    # smallest normal number (x < -87) may be flushed to 0: an error below
+    # TINY32 times the factor it is multiplied by, |x| or |dout| (1 + |x|).
+    with np.errstate(invalid="ignore"):
+        terms = np.abs(dout) * s * (1 + np.abs(x) * (1 - s))
+        flushed = TINY32 * (1 + np.abs(x.astype(np.float64)))
+    for got, ref, size, floor, what in ((out, want, np.abs(want), flushed, "silu"),
+                                        (dx, want_dx, terms, flushed * np.abs(dout), "silu dx")):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg=f"{what}: NaN positions")
+        finite = np.isfinite(ref)
+        np.testing.assert_array_equal(got[~finite & ~np.isnan(ref)], ref[~finite & ~np.isnan(ref)])
+        err = np.abs(got[finite] - ref[finite])
+        bound = 4 * EPS32 * size[finite] + floor[finite]
+        assert (err <= bound).all(), (
+            f"{what}: worst at x={x[finite][np.argmax(err / bound)]!r}: {got[finite][np.argmax(err / bound)]!r} "
+            f"vs {ref[finite][np.argmax(err / bound)]!r}")
+
+
+@given(shape=st.lists(st.integers(0, 40), min_size=1, max_size=3).map(tuple),
+       scale=st.sampled_from([0.5, 3.0, 20.0, 100.0]), seed=st.integers(0, 999))
+def test_silu32_kernels_match_definition(shape, scale, seed):
+    rng = np.random.default_rng(seed)
+    x = (scale * rng.standard_normal(shape)).astype(np.float32)
+    dout = rng.standard_normal(shape).astype(np.float32)
+    _assert_silu32_matches_definition(x, dout)
+
+
+def test_silu32_dense_range_and_extremes():
+    # Every region of the sigmoid: the tails where 1 - s or s rounds away in
+    # float32, tiny |x|, +-100 (sigmoid beyond float32's range), inf and NaN.
+    special = [-100.0, -88.0, -87.0, -30.0, -1e-30, -0.0, 0.0, 1e-30, 17.0, 30.0, 88.0, 100.0, np.inf, -np.inf, np.nan]
+    x = np.concatenate([np.linspace(-90, 90, 20001), np.geomspace(1e-30, 90, 501), -np.geomspace(1e-30, 90, 501),
+                        special]).astype(np.float32)
+    dout = np.random.default_rng(0).standard_normal(x.size).astype(np.float32)
+    _assert_silu32_matches_definition(x, dout)
+    out = kernels.silu_forward32(x[-len(special):])
+    dx = kernels.silu_backward32(x[-len(special):], dout[-len(special):])
+    assert out[11] == 100 and abs(out[0]) < 1e-41 and np.isnan(out[-1]) and np.isnan(dx[-1])
+    assert np.isfinite(dx[:-3]).all()
+
+
+def test_silu_pair_takes_the_kernel_for_float32_only():
+    x = np.linspace(-5, 5, 11)
+    out32, cache32 = silu_forward(x.astype(np.float32))
+    out64, cache64 = silu_forward(x)
+    assert out32.dtype == np.float32 and out64.dtype == np.float64
+    np.testing.assert_array_equal(out32, kernels.silu_forward32(x.astype(np.float32)))
+    assert cache32[1] is None and cache64[1] is not None  # float32 saves only x
+    dx = silu_backward(np.ones(11, np.float32), cache32)
+    np.testing.assert_array_equal(dx, kernels.silu_backward32(x.astype(np.float32), np.ones(11, np.float32)))
