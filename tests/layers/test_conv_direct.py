@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
+from layers import _parallel as P
 from layers import conv as C
 from layers._kernels import conv as K
 from layers.naive import conv as naive
@@ -141,3 +142,22 @@ def test_float32_direct_matches_torch(torch, rng):
         want = want.numpy()
         assert got.dtype == np.float32
         assert_close(got, want, 1e-4 * max(1.0, np.abs(want).max()), "float32")
+
+
+# ------------------------------------------------------------------------------ threads
+@settings(max_examples=25)
+@given(cfg=direct_configs(), batch=st.integers(2, 5))
+def test_batch_split_across_threads_matches_naive(cfg, batch):
+    """With every call split over the batch (layers._parallel), the direct and the im2col paths
+    (whose im2col/col2im fill slices of one column matrix) still equal the naive twins."""
+    cfg = dict(cfg, x=(batch, *cfg["x"][1:]))
+    x, w, b = _arrays(cfg, 4)
+    args = ((1, 1), cfg["padding"], cfg["dilation"], 1)
+    dout = np.random.default_rng(5).standard_normal(naive.conv2d(x, w, b, *args).shape).astype(cfg["dtype"])
+    expected = (naive.conv2d(x, w, b, *args), *naive.conv2d_backward(dout, x, w, *args))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(P, "MIN_PARALLEL_WORK", 0)
+        for taps in (C.DIRECT_MAX_TAPS, 0):
+            patch.setattr(C, "DIRECT_MAX_TAPS", taps)
+            for name, got, want in zip(("out", "dx", "dw", "db"), _pair(x, w, b, dout, cfg), expected):
+                assert_close(got, want, _scaled(want, cfg["dtype"]), f"{name} (DIRECT_MAX_TAPS={taps})")

@@ -1,0 +1,67 @@
+"""layers._parallel: how a batch is cut into slices and run in threads."""
+import threading
+
+import numba
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from layers import _parallel as P
+
+
+@given(n=st.integers(0, 50), parts=st.integers(1, 8))
+def test_batch_slices_cover_the_batch_in_order(n, parts):
+    slices = P.batch_slices(n, parts)
+    covered = [i for a, b in slices for i in range(a, b)]
+    assert covered == list(range(n))
+    assert len(slices) == min(parts, n)
+    if slices:
+        sizes = [b - a for a, b in slices]
+        assert max(sizes) - min(sizes) <= 1, "slices must be of near-equal size"
+
+
+def _record(calls):
+    def run(a, b):
+        calls.append((a, b, threading.get_ident()))
+        return (a, b)
+    return run
+
+
+def test_map_batch_splits_large_work_across_threads():
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs a machine where Numba may use 2 threads")
+    calls, previous = [], numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        results = P.map_batch(_record(calls), 9, P.MIN_PARALLEL_WORK)
+    finally:
+        numba.set_num_threads(previous)
+    assert results == [(0, 4), (4, 9)], "results must come back in slice order"
+    assert len({ident for *_, ident in calls}) == 2
+    assert calls[-1][2] == threading.get_ident() or calls[0][2] == threading.get_ident()
+
+
+@pytest.mark.parametrize("n, work, threads", [(9, P.MIN_PARALLEL_WORK - 1, 2), (9, 1 << 30, 1), (1, 1 << 30, 2)])
+def test_map_batch_runs_small_or_single_threaded_work_in_the_caller(n, work, threads):
+    calls, previous = [], numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        results = P.map_batch(_record(calls), n, work)
+    finally:
+        numba.set_num_threads(previous)
+    assert results == [(0, n)]
+    assert calls == [(0, n, threading.get_ident())]
+
+
+def test_map_batch_of_an_empty_batch_runs_once():
+    assert P.map_batch(lambda a, b: (a, b), 0, 1 << 30) == [(0, 0)]
+
+
+def test_map_batch_passes_exceptions_on():
+    def run(a, b):
+        if a == 0:
+            raise ValueError("first slice")
+        return b
+
+    with pytest.raises(ValueError, match="first slice"):
+        P.map_batch(run, 4, 1 << 30)
