@@ -19,11 +19,14 @@ the weights, either or both from one pass over the batch).
   image part of ``_correlate_grads(x, w)``, dx is ``_correlate(dout, w)``
   and dw the weight part of ``_correlate_grads(x, w, image=dout)``.
 
-Few channels: for a stride-1 convolution without groups whose forward and
-input gradient both have at most ``DIRECT_MAX_TAPS`` taps (channels x
-kernel pixels per output value), the two routines call the direct kernels
-of ``layers._kernels.conv`` instead (``_is_direct``): there the column
-matrix is mostly copies and im2col + GEMM is bound by memory.
+Few channels: for a stride-1 convolution without groups with few taps
+(channels x kernel pixels per output value) in its forward and input
+gradient, the two routines call the direct kernels of
+``layers._kernels.conv`` instead (``_is_direct``): there the column matrix
+is mostly copies and im2col + GEMM is bound by memory.
+
+Threads: every kernel call is split over the batch (``layers._parallel``);
+the GEMMs use BLAS's own threads.
 
 The column matrix is never built for the whole batch: chunks of about
 ``CHUNK_BYTES`` are built in a workspace reused across calls, multiplied
@@ -60,17 +63,22 @@ from ._workspace import workspace
 # fastest between 2 and 8 MB.
 CHUNK_BYTES = 4 << 20
 
-# The largest number of taps (input channels x kernel pixels per output
-# value) for which a stride-1 convolution skips im2col + GEMM for the direct
-# kernels of ``layers._kernels.conv``; see ``_is_direct``. Measured fwd+bwd,
-# float32, 3x3, batch 32, one thread on each side: direct/im2col 0.76 at 144
-# taps (16 channels, 32x32), 1.12-1.21 at 288 (32 channels, 16x16 and 32x32),
-# 1.5 at 432-576. With two BLAS threads on the loaded shared machine (load
-# 5-7): 0.06-0.09 at 72-144 taps, 0.12-0.33 at 288-576. A U-Net training step
-# (channels 8-64) took 1.9 s with 288, 2.4 s with 144 and 2.7-3.6 s with
-# im2col only. 288 keeps the large-channel convolutions, where the GEMM wins
-# on a quiet machine, on im2col.
+# When a stride-1 convolution skips im2col + GEMM for the direct kernels of
+# ``layers._kernels.conv`` (see ``_is_direct``). Taps are channels x kernel
+# pixels per output value: C*KH*KW in the forward, F*KH*KW in the input
+# gradient. Measured fwd+bwd, float32, 3x3, one thread each, direct/im2col
+# time (the direct kernels at ~33 GMAC/s):
+# - few taps: 0.67 at 288 (32 -> 32 channels, 64x64, batch 32), 0.89 at
+#   144 (16 -> 48, 28x28, batch 128): below DIRECT_MAX_TAPS both ways, direct;
+# - many input channels into few filters, or the reverse, where the GEMM
+#   with a thin side is slow and im2col copies many taps: 0.67 for 48 -> 16
+#   (432 taps, 28x28, batch 128) and 0.72 for 96 -> 32 (864 taps, 14x14):
+#   direct while the thinner side has at most DIRECT_MAX_TAPS taps;
+# - many channels both ways, 64 -> 64 (576 taps): 1.04-1.09 at 32x32 and
+#   16x16, and 2.0-2.4 at 7x7 and 8x8, where the direct kernels' rows are
+#   short: im2col, as is every image smaller than DIRECT_MIN_AREA.
 DIRECT_MAX_TAPS = 288
+DIRECT_MIN_AREA = 14 * 14
 
 
 class Geometry(NamedTuple):
@@ -158,15 +166,21 @@ def _column_chunks(img, geom, groups):
 def _is_direct(wmat, geom):
     """Whether the correlation with weights ``wmat`` (G, Fo, Ci*KH*KW) takes the direct kernels.
 
-    Only stride 1 without groups, and only while both the correlation and its
-    input gradient (a correlation of Fo channels into Ci) have at most
-    DIRECT_MAX_TAPS taps per output value; dilation and any padding are fine.
-    The answer depends on the shapes only, so both engines agree on it.
+    Only stride 1 without groups; then if both the correlation and its input
+    gradient (a correlation of Fo channels into Ci) have at most
+    DIRECT_MAX_TAPS taps per output value, or, on images of at least
+    DIRECT_MIN_AREA pixels, if the thinner of the two has (see the constants).
+    Dilation and any padding are fine. The answer depends on the shapes
+    only, so both engines agree on it.
     """
     groups, f_out, ck = wmat.shape
     taps = geom.kernel[0] * geom.kernel[1]
-    return (groups == 1 and geom.stride == (1, 1)
-            and max(ck, f_out * taps) <= DIRECT_MAX_TAPS)
+    if groups != 1 or geom.stride != (1, 1):
+        return False
+    if max(ck, f_out * taps) <= DIRECT_MAX_TAPS:
+        return True
+    area = min(math.prod(geom.image_hw), math.prod(geom.cols_hw))
+    return min(ck, f_out * taps) <= DIRECT_MAX_TAPS and area >= DIRECT_MIN_AREA
 
 
 def _direct_weight(wmat, geom):

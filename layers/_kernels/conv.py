@@ -2,10 +2,11 @@
 
 Both work on a chunk of images that the caller has already zero-padded, so
 the loops need no bounds tests: every column entry is one pixel of the
-padded image. They are single-threaded on purpose: they alternate with
-multi-threaded BLAS calls, and Numba's OpenMP workers, which spin for a
-while after each parallel region, then compete with the BLAS threads for
-the 2 cores (a ``prange`` version ran ~15x slower inside the conv loop).
+padded image. Each kernel is serial and ``nogil``: the caller splits the
+batch across Python threads (``layers._parallel``), not Numba's OpenMP
+workers, which spin after each parallel region and then compete with the
+BLAS threads for the 2 cores (a ``prange`` version ran ~15x slower inside
+the conv loop).
 
 Each kernel has two copies of its innermost loops. With unit stride and
 dilation the pixel index is ``x + j``, which LLVM vectorises; with those

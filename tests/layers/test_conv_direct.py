@@ -85,18 +85,21 @@ def test_direct_pair_matches_im2col_and_naive(cfg):
 
 
 # ------------------------------------------------------------------------------ dispatch
-@pytest.mark.parametrize("weight, stride, groups, direct", [
-    ((8, 8, 3, 3), 1, 1, True),
-    ((16, 1, 3, 3), 1, 1, True),       # the input gradient's taps count too: 16 * 9
-    ((32, 32, 3, 3), 1, 1, True),      # 288 taps: the threshold
-    ((64, 32, 3, 3), 1, 1, False),     # its input gradient has 576
-    ((64, 64, 1, 1), 1, 1, True),
-    ((8, 8, 3, 3), 2, 1, False),       # strided: im2col
-    ((8, 4, 3, 3), 1, 2, False),       # grouped: im2col
+@pytest.mark.parametrize("weight, stride, groups, size, direct", [
+    ((8, 8, 3, 3), 1, 1, 16, True),
+    ((16, 1, 3, 3), 1, 1, 16, True),       # the input gradient's taps count too: 16 * 9
+    ((32, 32, 3, 3), 1, 1, 8, True),       # 288 taps both ways: direct at any size
+    ((64, 32, 3, 3), 1, 1, 14, True),      # 576 taps one way, 288 the other, on 14 x 14
+    ((64, 32, 3, 3), 1, 1, 13, False),     # the same below DIRECT_MIN_AREA
+    ((16, 96, 3, 3), 1, 1, 28, True),      # 864 taps into 16 filters
+    ((64, 64, 3, 3), 1, 1, 64, False),     # 576 taps both ways
+    ((64, 64, 1, 1), 1, 1, 4, True),
+    ((8, 8, 3, 3), 2, 1, 16, False),       # strided: im2col
+    ((8, 4, 3, 3), 1, 2, 16, False),       # grouped: im2col
 ])
-def test_dispatch(weight, stride, groups, direct):
+def test_dispatch(weight, stride, groups, size, direct):
     f, cg, kh, kw = weight
-    geom = C.Geometry((kh, kw), (stride, stride), (1, 1), (1, 1), (16, 16), (16, 16))
+    geom = C.Geometry((kh, kw), (stride, stride), (1, 1), (1, 1), (size, size), (size, size))
     assert C._is_direct(np.zeros((groups, f // groups, cg * kh * kw)), geom) is direct
 
 
