@@ -12,7 +12,7 @@ from assignments.data import load_mnist5k
 from .common import Shift, accuracy, setup, train
 
 
-def build(torch, in_channels, num_classes, shortcuts):
+def build(torch, in_channels, num_classes, shortcuts, depth=resnet.OPTIONS["depth"]):
     nn = torch.nn
 
     class Block(nn.Module):
@@ -31,7 +31,7 @@ def build(torch, in_channels, num_classes, shortcuts):
             return torch.relu(out)
 
     layers, channels = [], resnet.WIDTHS[0]
-    for stage, (width, depth) in enumerate(zip(resnet.WIDTHS, resnet.DEPTHS)):
+    for stage, width in enumerate(resnet.WIDTHS):
         for i in range(depth):
             layers.append(Block(channels, width, 2 if stage > 0 and i == 0 else 1))
             channels = width
@@ -44,6 +44,7 @@ def main():
     defaults = resnet.DEFAULTS
     parser = argparse.ArgumentParser(prog="python -m benchmarks.twins.resnet")
     parser.add_argument("--epochs", type=int, default=defaults["epochs"])
+    parser.add_argument("--depth", type=int, default=resnet.OPTIONS["depth"], help="basic blocks per stage")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -51,7 +52,7 @@ def main():
     data = load_mnist5k()
     start = time.perf_counter()
     for name, shortcuts in resnet.VARIANTS.items():
-        model = build(torch, data.image_shape[0], data.num_classes, shortcuts)
+        model = build(torch, data.image_shape[0], data.num_classes, shortcuts, args.depth)
         model, history, seconds = train(torch, model, data, args.epochs, defaults["batch_size"], defaults["lr"],
                                         args.seed, Shift(torch, resnet.OPTIONS["shift"], args.seed))
         print(f"{name}: test accuracy {accuracy(torch, model, data.X_test, data.y_test):.2%}, "

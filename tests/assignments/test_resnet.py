@@ -27,3 +27,18 @@ def test_resnet_quick_run(tmp_path, capsys):
     model = resnet.build_model(data, True, argparse.Namespace(seed=123, **resnet.OPTIONS))
     model.load_state_dict({k[len("resnet."):]: checkpoint[k] for k in checkpoint.files if k.startswith("resnet.")})
     assert accuracy(model, data.X_test, data.y_test) == metrics["test_accuracy_resnet"]
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+@pytest.mark.parametrize("name", list(resnet.VARIANTS))
+def test_depth_sets_the_blocks_per_stage_on_both_sides(torch, depth, name):
+    from benchmarks.twins.resnet import build
+
+    data = cli.load_data(argparse.Namespace(data="mnist5k", data_dir=None, quick=True))
+    shortcuts = resnet.VARIANTS[name]
+    ours = resnet.build_model(data, shortcuts, argparse.Namespace(seed=0, **{**resnet.OPTIONS, "depth": depth}))
+    twin = build(torch, data.image_shape[0], data.num_classes, shortcuts, depth)
+    # Projection shortcuts (1x1, where a stage changes the shape) are off the main path.
+    path = [m for m in twin.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert len(path) == resnet.convolutions(depth)
+    assert sum(p.size for p in ours.parameters()) == sum(p.numel() for p in twin.parameters())
