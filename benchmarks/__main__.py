@@ -6,6 +6,8 @@ a table of our time, the reference's time and their ratio.
 import importlib
 import sys
 
+import minigrad  # noqa: F401  (first: it sets OpenBLAS's thread timeout before NumPy loads)
+
 SUITES = ("layers", "classic_cv")
 
 

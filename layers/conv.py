@@ -66,19 +66,20 @@ CHUNK_BYTES = 4 << 20
 # When a stride-1 convolution skips im2col + GEMM for the direct kernels of
 # ``layers._kernels.conv`` (see ``_is_direct``). Taps are channels x kernel
 # pixels per output value: C*KH*KW in the forward, F*KH*KW in the input
-# gradient. Measured fwd+bwd, float32, 3x3, one thread each, direct/im2col
-# time (the direct kernels at ~33 GMAC/s):
-# - few taps: 0.67 at 288 (32 -> 32 channels, 64x64, batch 32), 0.89 at
-#   144 (16 -> 48, 28x28, batch 128): below DIRECT_MAX_TAPS both ways, direct;
-# - many input channels into few filters, or the reverse, where the GEMM
-#   with a thin side is slow and im2col copies many taps: 0.67 for 48 -> 16
-#   (432 taps, 28x28, batch 128) and 0.72 for 96 -> 32 (864 taps, 14x14):
-#   direct while the thinner side has at most DIRECT_MAX_TAPS taps;
-# - many channels both ways, 64 -> 64 (576 taps): 1.04-1.09 at 32x32 and
-#   16x16, and 2.0-2.4 at 7x7 and 8x8, where the direct kernels' rows are
-#   short: im2col, as is every image smaller than DIRECT_MIN_AREA.
+# gradient. Measured fwd+bwd, float32, 3x3, 2 threads each, direct/im2col
+# time (the direct kernels run at ~33 GMAC/s per core):
+# - at most DIRECT_MAX_TAPS both ways: 0.67 (one thread) for 32 -> 32 on
+#   64x64, batch 32;
+# - one thin side (at most DIRECT_MAX_TAPS), on images of DIRECT_MIN_AREA
+#   or more: the GEMM has a thin side and im2col copies many taps. 0.45 for
+#   48 -> 16 on 28x28 (batch 128), 0.61-0.63 for 64 or 96 -> 32 on 14x14,
+#   0.70 / 0.93 for 64 -> 32 / 32 -> 64 on 16x16 (batch 32);
+# - 576 taps both ways (64 -> 64) on images of DIRECT_LARGE_AREA or more:
+#   0.55 on 32x32, but 1.24 on 16x16 and 1.4-2.0 on 7x7 and 8x8, where the
+#   direct kernels' rows are short and the GEMM is efficient.
 DIRECT_MAX_TAPS = 288
 DIRECT_MIN_AREA = 14 * 14
+DIRECT_LARGE_AREA = 32 * 32
 
 
 class Geometry(NamedTuple):
@@ -166,21 +167,20 @@ def _column_chunks(img, geom, groups):
 def _is_direct(wmat, geom):
     """Whether the correlation with weights ``wmat`` (G, Fo, Ci*KH*KW) takes the direct kernels.
 
-    Only stride 1 without groups; then if both the correlation and its input
-    gradient (a correlation of Fo channels into Ci) have at most
-    DIRECT_MAX_TAPS taps per output value, or, on images of at least
-    DIRECT_MIN_AREA pixels, if the thinner of the two has (see the constants).
+    Only stride 1 without groups. Then it depends on the taps of the
+    correlation and of its input gradient (a correlation of Fo channels
+    into Ci) and on the image size, as measured above the constants.
     Dilation and any padding are fine. The answer depends on the shapes
     only, so both engines agree on it.
     """
     groups, f_out, ck = wmat.shape
-    taps = geom.kernel[0] * geom.kernel[1]
     if groups != 1 or geom.stride != (1, 1):
         return False
-    if max(ck, f_out * taps) <= DIRECT_MAX_TAPS:
-        return True
+    thin, thick = sorted((ck, f_out * geom.kernel[0] * geom.kernel[1]))
     area = min(math.prod(geom.image_hw), math.prod(geom.cols_hw))
-    return min(ck, f_out * taps) <= DIRECT_MAX_TAPS and area >= DIRECT_MIN_AREA
+    return (thick <= DIRECT_MAX_TAPS
+            or (thin <= DIRECT_MAX_TAPS and area >= DIRECT_MIN_AREA)
+            or (thick <= 2 * DIRECT_MAX_TAPS and area >= DIRECT_LARGE_AREA))
 
 
 def _direct_weight(wmat, geom):

@@ -4,6 +4,15 @@
 how hand-written forward/backward pairs join the graph; ``gradcheck`` checks
 them numerically. See ``minigrad.function`` for writing a new op.
 """
+import os
+
+# Before NumPy loads OpenBLAS: its idle threads spin for 2**28 cycles (~0.1 s) after every
+# call, and the Numba kernels that run next in threads of their own (layers._parallel) then
+# share the 2 cores with them: a direct convolution right after a GEMM took 3.5 ms instead of
+# 1.7 ms. 2**4 cycles puts them to sleep at once. Has no effect if NumPy is already loaded;
+# a value set by the user is kept.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 from . import _methods  # noqa: F401  (installs the operators and op methods on Tensor)
 from . import validation
 from ._dtype import get_default_dtype, set_default_dtype

@@ -92,7 +92,9 @@ def test_direct_pair_matches_im2col_and_naive(cfg):
     ((64, 32, 3, 3), 1, 1, 14, True),      # 576 taps one way, 288 the other, on 14 x 14
     ((64, 32, 3, 3), 1, 1, 13, False),     # the same below DIRECT_MIN_AREA
     ((16, 96, 3, 3), 1, 1, 28, True),      # 864 taps into 16 filters
-    ((64, 64, 3, 3), 1, 1, 64, False),     # 576 taps both ways
+    ((64, 64, 3, 3), 1, 1, 16, False),     # 576 taps both ways
+    ((64, 64, 3, 3), 1, 1, 32, True),      # the same on 32 x 32
+    ((128, 64, 3, 3), 1, 1, 64, False),    # more than 576 taps both ways
     ((64, 64, 1, 1), 1, 1, 4, True),
     ((8, 8, 3, 3), 2, 1, 16, False),       # strided: im2col
     ((8, 4, 3, 3), 1, 2, 16, False),       # grouped: im2col
