@@ -25,8 +25,9 @@ gradient, the two routines call the direct kernels of
 ``layers._kernels.conv`` instead (``_is_direct``): there the column matrix
 is mostly copies and im2col + GEMM is bound by memory.
 
-Threads: every kernel call is split over the batch (``layers._parallel``);
-the GEMMs use BLAS's own threads.
+Threads: the direct kernels' calls are split over the batch
+(``layers._parallel``); the GEMMs use BLAS's own threads; im2col and col2im
+are serial.
 
 The column matrix is never built for the whole batch: chunks of about
 ``CHUNK_BYTES`` are built in a workspace reused across calls, multiplied
@@ -131,8 +132,7 @@ def _columns(img, start, stop, geom, groups):
     """im2col of images ``img[start:stop]`` into the workspace, as (G, CK, B*L)."""
     chunk, channels = stop - start, img.shape[1]
     cols = workspace("conv.cols", (channels, *geom.kernel, chunk, *geom.cols_hw), img.dtype)
-    padded = _padded(img, start, stop, geom)
-    map_batch(lambda a, b: im2col(padded, cols, *geom.stride, *geom.dilation, a, b), chunk, cols.size)
+    im2col(_padded(img, start, stop, geom), cols, *geom.stride, *geom.dilation)
     return cols.reshape(groups, -1, chunk * geom.cols_hw[0] * geom.cols_hw[1])
 
 
@@ -144,7 +144,7 @@ def _add_columns_into(cols, geom, out):
     # A chunk of the batch along axis 0 is contiguous: without padding, add straight into it.
     padded = out if ph == pw == 0 else workspace(
         "conv.padded", (chunk, channels, height + 2 * ph, width + 2 * pw), out.dtype)
-    map_batch(lambda a, b: col2im(cols, padded, *geom.stride, *geom.dilation, a, b), chunk, cols.size)
+    col2im(cols, padded, *geom.stride, *geom.dilation)
     if padded is not out:
         out[...] = padded[:, :, ph:ph + height, pw:pw + width]
 

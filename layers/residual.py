@@ -17,6 +17,7 @@ import numpy as np
 from minigrad import Module
 from minigrad.validation import check_bool, check_choice, check_int, check_int_sequence
 
+from .activations import relu
 from .affine import Linear
 from .container import Flatten, Sequential
 from .conv import Conv2d
@@ -43,7 +44,7 @@ class SqueezeExcitation(Module):
 
     def forward(self, x):
         """x : (N, C, H, W) -> (N, C, H, W)."""
-        return x * self.fc2(self.fc1(self.avgpool(x)).relu()).sigmoid()
+        return x * self.fc2(relu(self.fc1(self.avgpool(x)))).sigmoid()
 
 
 def _projection(in_channels, out_channels, stride, rng, dtype):
@@ -83,7 +84,7 @@ class _Residual(Module):
             out = self.se(out)
         if self.shortcut:
             out = out + (x if self.downsample is None else self.downsample(x))
-        return out.relu()
+        return relu(out)
 
 
 class BasicBlock(_Residual):
@@ -109,7 +110,7 @@ class BasicBlock(_Residual):
         self.bn2 = BatchNorm2d(self.channels, dtype=dtype)
 
     def residual(self, x):
-        return self.bn2(self.conv2(self.bn1(self.conv1(x)).relu()))
+        return self.bn2(self.conv2(relu(self.bn1(self.conv1(x)))))
 
 
 class Bottleneck(_Residual):
@@ -133,8 +134,8 @@ class Bottleneck(_Residual):
         self.bn3 = BatchNorm2d(self.out_channels, dtype=dtype)
 
     def residual(self, x):
-        out = self.bn1(self.conv1(x)).relu()
-        return self.bn3(self.conv3(self.bn2(self.conv2(out)).relu()))
+        out = relu(self.bn1(self.conv1(x)))
+        return self.bn3(self.conv3(relu(self.bn2(self.conv2(out)))))
 
 
 BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
@@ -184,4 +185,4 @@ class ResNet(Module):
 
     def forward(self, x):
         """x : (N, in_channels, H, W) -> class scores (N, num_classes)."""
-        return self.head(self.layers(self.stem(x).relu()))
+        return self.head(self.layers(relu(self.stem(x))))
