@@ -11,6 +11,8 @@ from layers._kernels import conv as K
 from layers.naive import conv as naive
 from tests.conftest import assert_close
 
+_space_to_depth = C._space_to_depth
+
 TOL = {np.float32: 1e-4, np.float64: 1e-11}  # max abs difference, relative to the largest value
 
 
@@ -166,3 +168,65 @@ def test_batch_split_across_threads_matches_naive(cfg, batch):
             patch.setattr(C, "DIRECT_MAX_TAPS", taps)
             for name, got, want in zip(("out", "dx", "dw", "db"), _pair(x, w, b, dout, cfg), expected):
                 assert_close(got, want, _scaled(want, cfg["dtype"]), f"{name} (DIRECT_MAX_TAPS={taps})")
+
+
+# ----------------------------------------------------------- strided, as stride 1 (phases)
+@st.composite
+def phase_configs(draw):
+    """A strided conv2d whose kernel is a whole number of strides (the phase form's case)."""
+    stride = (draw(st.integers(2, 3)), draw(st.integers(1, 3)))
+    kernel = tuple(s * 2 for s in stride)
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    h = max(1, kernel[0] - 2 * padding[0]) + draw(st.integers(0, 7))
+    w = max(1, kernel[1] - 2 * padding[1]) + draw(st.integers(0, 7))
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), h, w)  # few taps: the direct kernels take it
+    return dict(x=shape, w=(draw(st.integers(1, 5)), shape[1], *kernel), stride=stride, padding=padding,
+                dtype=draw(st.sampled_from([np.float32, np.float64])))
+
+
+@settings(max_examples=40)
+@given(cfg=phase_configs(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)))
+def test_strided_convolutions_through_their_phases_match_naive(cfg, op):
+    x, w, b = _arrays(cfg, 6)
+    args = (cfg["stride"], cfg["padding"], (1, 1), 1)
+    out = naive.conv2d(x, w, b, *args)
+    dout = np.random.default_rng(7).standard_normal(out.shape).astype(cfg["dtype"])
+    expected = (out, *naive.conv2d_backward(dout, x, w, *args))
+    calls = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(C, "_space_to_depth", lambda *a: calls.append(1) or _space_to_depth(*a))
+        got_out, cache = C.conv2d_forward(x, w, b, *args)
+        got = (got_out, *C.conv2d_backward(dout, cache))
+        assert len(calls) == 2, "the forward and the weight gradient must both take the phase form"
+    for name, g, want in zip(("out", "dx", "dw", "db"), got, expected):
+        assert g.dtype == cfg["dtype"]
+        assert_close(g, want, _scaled(want, cfg["dtype"]), f"conv2d {name}")
+
+    # The transposed convolution with the same weights (its input has the conv's output channels).
+    op = tuple(min(o, s - 1) for o, s in zip(op, cfg["stride"]))
+    targs = (cfg["stride"], cfg["padding"], op, (1, 1), 1)
+    xt = np.random.default_rng(8).standard_normal((cfg["x"][0], cfg["w"][0], 3, 4)).astype(cfg["dtype"])
+    if not all(s > 0 for s in C._transposed_out_hw(xt.shape, w.shape, cfg["stride"], cfg["padding"], op, (1, 1))):
+        return
+    ref = naive.conv_transpose2d(xt, w, b[:1].repeat(w.shape[1]), *targs)
+    got_t, tcache = C.conv_transpose2d_forward(xt, w, b[:1].repeat(w.shape[1]), *targs)
+    assert_close(got_t, ref, _scaled(ref, cfg["dtype"]), "conv_transpose2d out")
+    dref = np.random.default_rng(9).standard_normal(ref.shape).astype(cfg["dtype"])
+    dxt, dwt, _ = C.conv_transpose2d_backward(dref, tcache)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(C, "_phase_geometry", lambda *a: None)  # the im2col path as the reference
+        dxt_ref, dwt_ref, _ = C.conv_transpose2d_backward(dref, tcache)
+    assert_close(dxt, dxt_ref, _scaled(dxt_ref, cfg["dtype"]), "conv_transpose2d dx")
+    assert_close(dwt, dwt_ref, _scaled(dwt_ref, cfg["dtype"]), "conv_transpose2d dw")
+
+
+def test_phase_form_dispatch():
+    geom = C.Geometry((4, 4), (2, 2), (1, 1), (1, 1), (16, 16), (8, 8))
+    assert C._phase_geometry(np.zeros((1, 11, 11 * 16)), geom) is not None     # the FCN's 4x4 up-convolution
+    unet = C.Geometry((2, 2), (2, 2), (0, 0), (1, 1), (16, 16), (8, 8))
+    assert C._phase_geometry(np.zeros((1, 32, 64 * 4)), unet) is None          # kernel = stride: im2col
+    geom3 = C.Geometry((3, 3), (2, 2), (1, 1), (1, 1), (16, 16), (8, 8))
+    assert C._phase_geometry(np.zeros((1, 8, 8 * 9)), geom3) is None           # 3 is not a multiple of 2
+    dilated = C.Geometry((2, 2), (2, 2), (0, 0), (2, 2), (16, 16), (7, 7))
+    assert C._phase_geometry(np.zeros((1, 8, 8 * 4)), dilated) is None
+    assert C._phase_geometry(np.zeros((2, 4, 4 * 4)), geom) is None            # grouped
