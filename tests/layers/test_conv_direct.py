@@ -173,9 +173,10 @@ def test_batch_split_across_threads_matches_naive(cfg, batch):
 # ----------------------------------------------------------- strided, as stride 1 (phases)
 @st.composite
 def phase_configs(draw):
-    """A strided conv2d whose kernel is a whole number of strides (the phase form's case)."""
+    """A strided conv2d with a kernel larger than its stride (the phase form's case), a
+    multiple of it or not."""
     stride = (draw(st.integers(2, 3)), draw(st.integers(1, 3)))
-    kernel = tuple(s * 2 for s in stride)
+    kernel = tuple(s + draw(st.integers(1, s + 1)) for s in stride)
     padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
     h = max(1, kernel[0] - 2 * padding[0]) + draw(st.integers(0, 7))
     w = max(1, kernel[1] - 2 * padding[1]) + draw(st.integers(0, 7))
@@ -226,7 +227,7 @@ def test_phase_form_dispatch():
     unet = C.Geometry((2, 2), (2, 2), (0, 0), (1, 1), (16, 16), (8, 8))
     assert C._phase_geometry(np.zeros((1, 32, 64 * 4)), unet) is None          # kernel = stride: im2col
     geom3 = C.Geometry((3, 3), (2, 2), (1, 1), (1, 1), (16, 16), (8, 8))
-    assert C._phase_geometry(np.zeros((1, 8, 8 * 9)), geom3) is None           # 3 is not a multiple of 2
+    assert C._phase_geometry(np.zeros((1, 8, 8 * 9)), geom3).kernel == (2, 2)  # padded to 4x4
     dilated = C.Geometry((2, 2), (2, 2), (0, 0), (2, 2), (16, 16), (7, 7))
     assert C._phase_geometry(np.zeros((1, 8, 8 * 4)), dilated) is None
     assert C._phase_geometry(np.zeros((2, 4, 4 * 4)), geom) is None            # grouped
