@@ -7,9 +7,9 @@ the same stack with every shortcut removed (``ResNet(shortcuts=False)``). Both t
 on images shifted at random by up to 2 pixels; the validation curves and training losses of the
 two on one plot show what the shortcuts, which pass gradients through each block unchanged, do.
 
-With batch norm, 13 convolutions still train without shortcuts; ``--set depth=8`` (49
-convolutions) shows the degradation the shortcuts cure: the deeper plain stack trains more
-slowly and ends lower, where the residual one does not.
+With batch norm, 13 convolutions still train without shortcuts (both curves rise alike);
+``--set depth=N`` stacks N blocks per stage, for the deeper comparisons where He et al. saw
+plain networks degrade.
 """
 import os
 
