@@ -65,6 +65,7 @@ SCRIPTS = {
     "style_transfer": "assignments.style_transfer",
     "gan": "assignments.gan",
     "ddpm": "assignments.ddpm",
+    "simclr": "assignments.simclr",
     "visualization": "assignments.visualization",
 }
 

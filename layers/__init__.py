@@ -13,7 +13,7 @@ from .attention import (
     MultiheadAttention, PositionalEncoding, causal_mask, multi_head_attention, sinusoidal_encoding, timestep_embedding,
 )
 from .container import Flatten, Sequential
-from .contrastive import nt_xent_loss
+from .contrastive import info_nce_loss, nt_xent_loss
 from .conv import Conv2d, ConvTranspose2d, conv2d, conv_transpose2d
 from .dropout import Dropout
 from .embedding import Embedding
@@ -45,7 +45,7 @@ __all__ = [
     "ConvTranspose2d", "Dropout", "Embedding", "Flatten",
     "GELU", "GRU", "GlobalAvgPool2d", "GroupNorm", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d",
     "MultiheadAttention", "PositionalEncoding", "RNN", "ReLU", "ResNet", "Sequential", "Sigmoid", "Softmax",
-    "SqueezeExcitation", "Tanh", "SiLU", "silu", "timestep_embedding", "nt_xent_loss", "gram_matrix",
+    "SqueezeExcitation", "Tanh", "SiLU", "silu", "timestep_embedding", "nt_xent_loss", "info_nce_loss", "gram_matrix",
     "content_loss", "style_loss", "total_variation_loss",
     "TemporalAffine", "TransformerDecoderLayer", "TransformerEncoderLayer", "Upsample",
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "causal_mask", "conv2d",

@@ -26,3 +26,27 @@ def nt_xent_loss(z1, z2, temperature):
         log_sum = top + math.log(sum(math.exp(v - top) for v in logits.values()))
         total += log_sum - logits[partner]
     return total / (2 * n)
+
+
+def info_nce_loss(query, key, queue, temperature):
+    """InfoNCE of (N, D) queries against their (N, D) keys and a (K, D) queue, one query at a time.
+
+    Query n's logits are its cosine similarity to key n (the positive) and to
+    every row of ``queue`` (the negatives), each over ``temperature``; its loss
+    is minus the log of the softmax probability of the positive. Returns the
+    mean over the N queries as a float.
+    """
+    def unit(row):
+        row = [float(v) for v in row]
+        norm = max(math.sqrt(sum(v * v for v in row)), 1e-12)
+        return [v / norm for v in row]
+
+    negatives = [unit(r) for r in queue]
+    total = 0.0
+    for q_row, k_row in zip(query, key):
+        q = unit(q_row)
+        logits = [sum(a * b for a, b in zip(q, unit(k_row))) / temperature]
+        logits += [sum(a * b for a, b in zip(q, w)) / temperature for w in negatives]
+        top = max(logits)
+        total += top + math.log(sum(math.exp(v - top) for v in logits)) - logits[0]
+    return total / len(query)
