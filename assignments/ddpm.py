@@ -17,7 +17,8 @@ network sampled from. The schedule: betas linear from 1e-4 to 0.02 over
 ``timesteps`` steps (``--set schedule=cosine``: Nichol & Dhariwal's).
 
 Sampling (``assignments.diffusion``): DDIM with eta = 0 on ``ddim_steps``
-steps, for ``samples`` images, and DDPM's Algorithm 2 on all the steps
+steps, its clean-image estimate clipped to [-1, 1] at each step (see
+``diffusion.ddim_step``), for ``samples`` images, and DDPM's Algorithm 2 on all the steps
 (``variance``: sigma_t^2 = beta_t or the posterior's beta~_t), for
 ``ancestral_samples`` images (it costs ``timesteps`` network passes).
 

@@ -120,7 +120,8 @@ def train(torch, model, X, betas, abar, args, rng):
 
 
 def sample(torch, model, betas, abar, shape, method, args, rng):
-    """DDIM (eta = 0, ``args.ddim_steps`` steps) or DDPM's Algorithm 2, x_T and z from ``rng``."""
+    """DDIM (eta = 0, ``args.ddim_steps`` steps, x0_hat clipped to [-1, 1]) or DDPM's Algorithm 2,
+    x_T and z from ``rng``."""
     x = torch.from_numpy(rng.standard_normal(shape).astype(np.float32)).double()
     T = len(betas)
     with torch.no_grad():
@@ -129,7 +130,8 @@ def sample(torch, model, betas, abar, shape, method, args, rng):
             for t, prev in zip(steps, np.append(steps[1:], -1)):
                 eps = model(x.float(), np.full(shape[0], t)).double()
                 a, a_prev = abar[t], (abar[prev] if prev >= 0 else torch.tensor(1.0, dtype=torch.float64))
-                x0_hat = (x - (1 - a).sqrt() * eps) / a.sqrt()
+                x0_hat = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1)  # the script's clip
+                eps = (x - a.sqrt() * x0_hat) / (1 - a).sqrt()
                 x = (a_prev.sqrt() * x0_hat + (1 - a_prev).sqrt() * eps).float().double()
         else:
             abar_prev = torch.cat([torch.ones(1, dtype=torch.float64), abar[:-1]])

@@ -88,8 +88,17 @@ def test_one_ddim_step_by_hand():
     x, eps = np.array([0.3, 2.0]), np.array([-0.5, 0.25])
     a, a_prev = s.alpha_bars[7], s.alpha_bars[2]
     x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)
-    assert_close(diffusion.ddim_step(s, x, 7, 2, eps), np.sqrt(a_prev) * x0 + np.sqrt(1 - a_prev) * eps, 1e-15, "DDIM")
-    assert_close(diffusion.ddim_step(s, x, 7, -1, eps), x0, 1e-15, "DDIM to the clean image")
+    assert_close(diffusion.ddim_step(s, x, 7, 2, eps, clip=None), np.sqrt(a_prev) * x0 + np.sqrt(1 - a_prev) * eps,
+                 1e-15, "DDIM")
+    assert_close(diffusion.ddim_step(s, x, 7, -1, eps, clip=None), x0, 1e-15, "DDIM to the clean image")
+    # Clipped: x0_hat = (0.33.., 2.3..) becomes (0.33.., 1), and eps follows it.
+    assert abs(x0[0]) < 1 < x0[1]
+    x0_clipped = np.array([x0[0], 1.0])
+    eps_clipped = (x - np.sqrt(a) * x0_clipped) / np.sqrt(1 - a)
+    assert eps_clipped[0] == pytest.approx(eps[0]) and eps_clipped[1] != pytest.approx(eps[1])
+    assert_close(diffusion.ddim_step(s, x, 7, 2, eps), np.sqrt(a_prev) * x0_clipped + np.sqrt(1 - a_prev) * eps_clipped,
+                 1e-15, "clipped DDIM")
+    assert_close(diffusion.ddim_step(s, x, 7, -1, eps), x0_clipped, 1e-15, "clipped DDIM to the clean image")
 
 
 @settings(max_examples=8)
