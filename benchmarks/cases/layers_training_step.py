@@ -111,22 +111,12 @@ def _scenes(n):
     return load_digit_scenes(n, 1, 1, seed=0).train
 
 
-def _adam_step(loss_of_batch, parameters):
-    """Our side of a step: ``loss_of_batch()`` -> loss Tensor, then backward and Adam."""
-    optimizer = Adam(parameters, lr=1e-3)
-
-    def run():
-        loss = loss_of_batch()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    return run
+LR = 1e-3
 
 
-def _torch_adam_step(torch, loss_of_batch, parameters):
-    optimizer = torch.optim.Adam(parameters, lr=1e-3)
-
+def _adam_step(loss_of_batch, optimizer):
+    """One side's step: ``loss_of_batch()`` -> loss, then backward and ``optimizer`` (our Adam or
+    torch's, both at LR: each has ``zero_grad`` and ``step``)."""
     def run():
         loss = loss_of_batch()
         optimizer.zero_grad()
@@ -143,7 +133,7 @@ def _segmentation_ours(name):
         scenes = _scenes(32)
         model = segmentation.build_model(name, 0, scenes.masks)
         return _adam_step(lambda: segmentation.segmentation_loss(model(mg.Tensor(scenes.images)), scenes.masks, "ce"),
-                          model.parameters())
+                          Adam(model.parameters(), lr=LR))
     return factory
 
 
@@ -156,8 +146,8 @@ def _segmentation_twin(name):
         scenes = _scenes(32)
         model = segmentation.build(torch, name)
         images, masks = torch.from_numpy(scenes.images), torch.from_numpy(scenes.masks)
-        return _torch_adam_step(torch, lambda: segmentation.loss_fn(torch, model(images), masks, "ce"),
-                                model.parameters())
+        return _adam_step(lambda: segmentation.loss_fn(torch, model(images), masks, "ce"),
+                          torch.optim.Adam(model.parameters(), lr=LR))
     return factory
 
 
@@ -174,7 +164,7 @@ def _detection_ours():
     images, heat, distances, positive = _detection_batch()
     model = detection.build_model(0)
     return _adam_step(lambda: detection.detection_loss(*model(mg.Tensor(images)), heat, distances, positive),
-                      model.parameters())
+                      Adam(model.parameters(), lr=LR))
 
 
 def _detection_twin():
@@ -184,7 +174,8 @@ def _detection_twin():
 
     arrays = [torch.from_numpy(a) for a in _detection_batch()]
     model = detection.build(torch)
-    return _torch_adam_step(torch, lambda: detection.loss_fn(torch, *model(arrays[0]), *arrays[1:]), model.parameters())
+    return _adam_step(lambda: detection.loss_fn(torch, *model(arrays[0]), *arrays[1:]),
+                      torch.optim.Adam(model.parameters(), lr=LR))
 
 
 def _mnist_batch(n):
@@ -200,7 +191,7 @@ def _resnet_ours():
 
     images, labels = _mnist_batch(resnet.DEFAULTS["batch_size"])
     model = ResNet(1, 10, resnet.WIDTHS, (resnet.OPTIONS["depth"],) * len(resnet.WIDTHS), shortcuts=True, rng=0)
-    return _adam_step(lambda: cross_entropy(model(mg.Tensor(images)), labels), model.parameters())
+    return _adam_step(lambda: cross_entropy(model(mg.Tensor(images)), labels), Adam(model.parameters(), lr=LR))
 
 
 def _resnet_twin():
@@ -212,8 +203,8 @@ def _resnet_twin():
 
     images, labels = (torch.from_numpy(a) for a in _mnist_batch(resnet.DEFAULTS["batch_size"]))
     model = twin.build(torch, 1, 10, shortcuts=True)
-    return _torch_adam_step(torch, lambda: torch.nn.functional.cross_entropy(model(images), labels.long()),
-                            model.parameters())
+    return _adam_step(lambda: torch.nn.functional.cross_entropy(model(images), labels.long()),
+                      torch.optim.Adam(model.parameters(), lr=LR))
 
 
 def _ddpm_batch():
@@ -231,7 +222,7 @@ def _ddpm_ours():
 
     noisy, t, noise = _ddpm_batch()
     model = ddpm.build_model(noisy.shape[1:], ddpm.WIDTHS, 0)
-    return _adam_step(lambda: mse_loss(model(mg.Tensor(noisy), t), noise), model.parameters())
+    return _adam_step(lambda: mse_loss(model(mg.Tensor(noisy), t), noise), Adam(model.parameters(), lr=LR))
 
 
 def _ddpm_twin():
@@ -242,7 +233,8 @@ def _ddpm_twin():
     noisy, t, noise = _ddpm_batch()
     model = twin.build(torch)
     noisy, noise = torch.from_numpy(noisy), torch.from_numpy(noise)
-    return _torch_adam_step(torch, lambda: torch.nn.functional.mse_loss(model(noisy, t), noise), model.parameters())
+    return _adam_step(lambda: torch.nn.functional.mse_loss(model(noisy, t), noise),
+                      torch.optim.Adam(model.parameters(), lr=LR))
 
 
 def _simclr_views():
@@ -264,7 +256,7 @@ def _simclr_ours():
         z = model(mg.Tensor(views))
         return nt_xent_loss(z[:n], z[n:], simclr.TEMPERATURES["simclr"])
 
-    return _adam_step(loss, model.parameters())
+    return _adam_step(loss, Adam(model.parameters(), lr=LR))
 
 
 def _simclr_twin():
@@ -282,4 +274,4 @@ def _simclr_twin():
         z = model(views)
         return twin.nt_xent(torch, z[:n], z[n:], simclr.TEMPERATURES["simclr"])
 
-    return _torch_adam_step(torch, loss, model.parameters())
+    return _adam_step(loss, torch.optim.Adam(model.parameters(), lr=LR))

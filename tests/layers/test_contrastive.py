@@ -52,6 +52,14 @@ def test_gradcheck(n, d, temperature, seed):
     assert_gradcheck_normwise(lambda a, b: nt_xent_loss(a, b, temperature), z1, z2)
 
 
+def _torch_outputs(torch, ref, arrays, dout, dtype):
+    """``ref``'s output and input gradients (upstream ``dout``) in torch, computed in ``dtype``."""
+    inputs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    out = ref(*inputs)
+    out.backward(torch.tensor(dout.astype(dtype)))
+    return [out.detach().numpy()] + [t.grad.numpy() for t in inputs]
+
+
 @given(n=st.integers(1, 6), d=st.integers(1, 6), temperature=temperatures, seed=st.integers(0, 999))
 def test_matches_torch(torch, n, d, temperature, seed):
     z1, z2 = _views(seed, n, d, scale=2.0)
@@ -72,18 +80,12 @@ def _assert_float32_as_accurate_as_torch(fn, ref, arrays, torch, seed=12345):
     arrays = [np.asarray(a, np.float32) for a in arrays]
     dout = np.random.default_rng(seed).standard_normal(()).astype(np.float32)
 
-    def run_torch(dtype):
-        inputs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
-        out = ref(*inputs)
-        out.backward(torch.tensor(dout.astype(dtype)))
-        return [out.detach().numpy()] + [t.grad.numpy() for t in inputs]
-
     ours = [mg.Tensor(a, requires_grad=True) for a in arrays]
     out = fn(*ours)
     out.backward(dout)
     mine = [out.data] + [t.grad for t in ours]
-    for what, a, theirs32, exact in zip(["forward", "grad 0", "grad 1"], mine, run_torch(np.float32),
-                                        run_torch(np.float64)):
+    single, double = (_torch_outputs(torch, ref, arrays, dout, dtype) for dtype in (np.float32, np.float64))
+    for what, a, theirs32, exact in zip(["forward", "grad 0", "grad 1"], mine, single, double):
         assert a.dtype == np.float32, f"{what}: dtype {a.dtype}"
         scale = max(float(np.abs(exact).max()), 1e-6)
         err = float(np.abs(a - exact).max()) / scale
@@ -201,17 +203,11 @@ def _assert_float32_as_accurate_as_torch_n(fn, ref, arrays, torch):
     arrays = [np.asarray(a, np.float32) for a in arrays]
     dout = np.float32(0.7)
 
-    def run_torch(dtype):
-        inputs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
-        out = ref(*inputs)
-        out.backward(torch.tensor(dout.astype(dtype)))
-        return [out.detach().numpy()] + [t.grad.numpy() for t in inputs]
-
     ours = [mg.Tensor(a, requires_grad=True) for a in arrays]
     out = fn(*ours)
     out.backward(dout)
-    for i, (a, theirs32, exact) in enumerate(zip([out.data] + [t.grad for t in ours], run_torch(np.float32),
-                                                 run_torch(np.float64))):
+    single, double = (_torch_outputs(torch, ref, arrays, dout, dtype) for dtype in (np.float32, np.float64))
+    for i, (a, theirs32, exact) in enumerate(zip([out.data] + [t.grad for t in ours], single, double)):
         assert a.dtype == np.float32, f"output {i}: dtype {a.dtype}"
         scale = max(float(np.abs(exact).max()), 1e-6)
         err, torch_err = (float(np.abs(b - exact).max()) / scale for b in (a, theirs32))
