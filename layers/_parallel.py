@@ -11,6 +11,7 @@ The number of threads is ``numba.get_num_threads()``, so ``NUMBA_NUM_THREADS``
 and ``numba.set_num_threads`` govern these kernels as they govern ``prange``
 ones. The calling thread runs the last slice itself.
 """
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,15 +22,19 @@ import numba
 MIN_PARALLEL_WORK = 1 << 20
 
 _pool = None
+_pool_pid = None
 _pool_lock = threading.Lock()
 
 
 def _executor():
-    global _pool
+    """The worker threads, started on first use; a forked child (a process pool's worker) gets
+    its own, since it inherits the parent's pool object but none of its threads."""
+    global _pool, _pool_pid
     with _pool_lock:
-        if _pool is None:
+        if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max_workers=max(1, numba.config.NUMBA_NUM_THREADS - 1),
                                        thread_name_prefix="minigrad-kernel")
+            _pool_pid = os.getpid()
         return _pool
 
 

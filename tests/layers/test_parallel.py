@@ -65,3 +65,23 @@ def test_map_batch_passes_exceptions_on():
 
     with pytest.raises(ValueError, match="first slice"):
         P.map_batch(run, 4, 1 << 30)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_map_batch_works_in_a_forked_child():
+    """A child forked after the pool started (a process pool's worker) must not wait forever on
+    the parent's threads, which it does not have."""
+    import multiprocessing
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs a machine where Numba may use 2 threads")
+    P.map_batch(lambda a, b: b - a, 4, 1 << 30)  # the parent's pool is running
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        result = pool.apply_async(_split_in_child).get(timeout=60)
+    assert result == [2, 2]
+
+
+def _split_in_child():
+    numba.set_num_threads(2)
+    return P.map_batch(lambda a, b: b - a, 4, 1 << 30)
