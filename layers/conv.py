@@ -52,7 +52,8 @@ from minigrad.validation import (
 )
 
 from ._geometry import check_image, check_pair, check_window_fits, conv_out_size, pair
-from ._kernels.conv import col2im, correlate_direct, correlate_direct_weight_grad, im2col
+from ._kernels.conv import (
+    col2im, correlate_direct, correlate_direct_weight_grad, depth_to_space, im2col, space_to_depth)
 from ._parallel import map_batch
 from ._workspace import workspace
 
@@ -318,24 +319,16 @@ def _phase_geometry(wmat, geom):
 def _space_to_depth(img, geom, phases):
     """img (N, C, H, W), zero-padded by ``geom.padding``, as its phases (N, C*sh*sw, H', W'):
     ``out[n, (c, p, q), y, x] = padded[n, c, sh*y + p, sw*x + q]`` (zero past the image)."""
-    (n, c, h, w), (sh, sw), (ph, pw), (hh, ww) = img.shape, geom.stride, geom.padding, phases.image_hw
-    padded = np.zeros((n, c, hh * sh, ww * sw), img.dtype)
-    rows, cols = min(h, hh * sh - ph), min(w, ww * sw - pw)  # rows past the last window are never read
-    padded[:, :, ph:ph + rows, pw:pw + cols] = img[:, :, :rows, :cols]
-    return np.ascontiguousarray(
-        padded.reshape(n, c, hh, sh, ww, sw).transpose(0, 1, 3, 5, 2, 4).reshape(n, c * sh * sw, hh, ww))
+    (n, c), (sh, sw), (ph, pw) = img.shape[:2], geom.stride, geom.padding
+    out = np.empty((n, c * sh * sw, *phases.image_hw), img.dtype)
+    space_to_depth(np.ascontiguousarray(img), out, sh, sw, ph, pw)
+    return out
 
 
 def _depth_to_space_into(phase_grad, geom, out):
     """The adjoint of ``_space_to_depth``: ``out`` (N, C, H, W) = the gradient ``phase_grad``
     (N, C*sh*sw, H', W') put back on the padded image, its border dropped."""
-    (n, c, h, w), (sh, sw), (ph, pw) = out.shape, geom.stride, geom.padding
-    hh, ww = phase_grad.shape[2:]
-    padded = phase_grad.reshape(n, c, sh, sw, hh, ww).transpose(0, 1, 4, 2, 5, 3).reshape(n, c, hh * sh, ww * sw)
-    rows, cols = min(h, hh * sh - ph), min(w, ww * sw - pw)
-    if rows < h or cols < w:
-        out[...] = 0
-    out[:, :, :rows, :cols] = padded[:, :, ph:ph + rows, pw:pw + cols]
+    depth_to_space(phase_grad, out, *geom.stride, *geom.padding)
 
 
 def _phase_weight(wmat, geom):

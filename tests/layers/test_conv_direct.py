@@ -185,6 +185,26 @@ def phase_configs(draw):
                 dtype=draw(st.sampled_from([np.float32, np.float64])))
 
 
+@settings(max_examples=60)
+@given(shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 9)),
+       stride=st.tuples(st.integers(1, 3), st.integers(1, 3)), padding=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+       extra=st.tuples(st.integers(-2, 2), st.integers(-2, 2)), dtype=st.sampled_from([np.float32, np.float64]))
+def test_space_to_depth_kernels_match_naive(shape, stride, padding, extra, dtype):
+    """The phase shuffles against their loop twins, with phase images that cover the padded image,
+    stop short of it (rows past the last window) or reach past it; and each is the other's adjoint."""
+    hw = tuple(max(1, -(-(n + 2 * p) // s) + e) for n, p, s, e in zip(shape[2:], padding, stride, extra))
+    rng = np.random.default_rng(sum(shape))
+    img = rng.standard_normal(shape).astype(dtype)
+    phases = np.full((shape[0], shape[1] * stride[0] * stride[1], *hw), np.nan, dtype)
+    K.space_to_depth(img, phases, *stride, *padding)
+    np.testing.assert_array_equal(phases, naive.space_to_depth(img, stride, padding, hw))
+    grad = rng.standard_normal(phases.shape).astype(dtype)
+    back = np.full(shape, np.nan, dtype)
+    K.depth_to_space(grad, back, *stride, *padding)
+    np.testing.assert_array_equal(back, naive.depth_to_space(grad, stride, padding, shape))
+    assert np.isclose(np.vdot(phases, grad), np.vdot(img, back), rtol=TOL[dtype] * 10)
+
+
 @settings(max_examples=40)
 @given(cfg=phase_configs(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)))
 def test_strided_convolutions_through_their_phases_match_naive(cfg, op):
