@@ -97,6 +97,7 @@ class Geometry(NamedTuple):
     dilation: tuple
     image_hw: tuple
     cols_hw: tuple
+    live: np.ndarray = None  # the taps the direct kernels compute (int64 indices); None: all
 
 
 def _chunks(n, bytes_per_item):
@@ -205,7 +206,8 @@ def _correlate(img, wmat, geom, out, bias=None):
         return
     if _is_direct(wmat, geom):
         bias = np.zeros(f_out, img.dtype) if bias is None else np.ascontiguousarray(bias, img.dtype)
-        _correlate_direct(img, _direct_weight(wmat, geom), bias, out, geom.padding, geom.dilation)
+        _correlate_direct(img, _direct_weight(wmat, geom), bias, out, geom.padding, geom.dilation,
+                          _live_taps(geom, wmat.shape[2]))
         return
     length = geom.cols_hw[0] * geom.cols_hw[1]
     for start, stop in _column_chunks(img, geom, groups):
@@ -272,20 +274,28 @@ def _correlate_grads_direct(src, wmat_t, geom, image_grad, image):
     if image_grad is not None:
         flipped = np.ascontiguousarray(weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
         padding = [d * (k - 1) - p for d, k, p in zip(geom.dilation, geom.kernel, geom.padding)]
-        _correlate_direct(src, flipped, np.zeros(flipped.shape[0], src.dtype), image_grad, padding, geom.dilation)
+        # Every tap: the phase form's zero taps differ from one flipped filter to the next.
+        _correlate_direct(src, flipped, np.zeros(flipped.shape[0], src.dtype), image_grad, padding, geom.dilation,
+                          np.arange(flipped[0].size))
     if image is None:
         return None
+    live = _live_taps(geom, weight[0].size)
     # One float64 sum per slice of the batch, added in slice order.
     partial = map_batch(lambda a, b: correlate_direct_weight_grad(image[a:b], src[a:b], *geom.kernel,
-                                                                  *geom.padding, *geom.dilation),
-                        len(image), src.size * weight[0].size)
+                                                                  *geom.padding, *geom.dilation, live),
+                        len(image), src.size * len(live))
     return sum(partial[1:], partial[0]).astype(image.dtype).reshape(1, weight.shape[0], -1)
 
 
-def _correlate_direct(img, weight, bias, out, padding, dilation):
+def _correlate_direct(img, weight, bias, out, padding, dilation, live):
     """``correlate_direct`` over slices of the batch in parallel (``layers._parallel``)."""
-    map_batch(lambda a, b: correlate_direct(img[a:b], weight, bias, out[a:b], *padding, *dilation),
-              len(img), out.size * weight[0].size)
+    map_batch(lambda a, b: correlate_direct(img[a:b], weight, bias, out[a:b], *padding, *dilation, live),
+              len(img), out.size * len(live))
+
+
+def _live_taps(geom, taps):
+    """The tap indices the direct kernels compute for ``geom``: its ``live`` ones, else all ``taps``."""
+    return np.arange(taps) if geom.live is None else geom.live
 
 
 # ------------------------------------------------------------- strided, as stride 1
@@ -293,7 +303,8 @@ def _correlate_direct(img, weight, bias, out, padding, dilation):
 # phases stacked as channels ("space to depth") with a kernel of k' =
 # ceil(K / s): with i = s*a + p and j = s*b + q, ``padded[c, s*y + i, s*x + j]``
 # is phase (c, p, q) at (y + a, x + b). Where s does not divide K the kernel is
-# padded with zero taps (3x3 stride 2: 16 taps per channel for 9). The direct
+# padded with zero taps (3x3 stride 2: 16 taps per channel for 9), which the
+# forward and the weight gradient skip (``Geometry.live``). The direct
 # kernels can then take it. Training steps through the phases, against
 # im2col: the FCN's 4x4 stride-2 transposed convolutions 81 against 109 ms;
 # with the 3x3 stride-2 convolutions too, ResNet 127 against 134 ms and DDPM
@@ -311,8 +322,16 @@ def _phase_geometry(wmat, geom):
         return None
     kernel = tuple(-(-k // s) for k, s in zip(geom.kernel, geom.stride))
     phase_hw = tuple(o + k - 1 for o, k in zip(geom.cols_hw, kernel))
-    phases = Geometry(kernel, (1, 1), (0, 0), (1, 1), phase_hw, geom.cols_hw)
-    taps = wmat.shape[2] // (geom.kernel[0] * geom.kernel[1]) * math.prod(geom.stride) * math.prod(kernel)
+    channels = wmat.shape[2] // (geom.kernel[0] * geom.kernel[1])
+    # Phase tap (c, p, q, a, b) is tap (sh*a + p, sw*b + q) of the kernel; those past its
+    # edge are zero, and the direct kernels skip them (3x3 stride 2: 9 of every 16).
+    (sh, sw), (kh, kw) = geom.stride, geom.kernel
+    rows = sh * np.arange(kernel[0])[None, :] + np.arange(sh)[:, None] < kh    # (p, a)
+    cols = sw * np.arange(kernel[1])[None, :] + np.arange(sw)[:, None] < kw    # (q, b)
+    real = rows[:, None, :, None] & cols[None, :, None, :]                      # (p, q, a, b)
+    live = np.flatnonzero(np.tile(real.ravel(), channels))
+    phases = Geometry(kernel, (1, 1), (0, 0), (1, 1), phase_hw, geom.cols_hw, live)
+    taps = channels * math.prod(geom.stride) * math.prod(kernel)
     return phases if _takes_direct(wmat.shape[1], taps, phases) else None
 
 

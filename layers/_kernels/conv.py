@@ -125,22 +125,24 @@ def _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp):
 
 
 @njit(nogil=True, **JIT_OPTIONS)
-def correlate_direct(img, weight, bias, out, ph, pw, dh, dw):
+def correlate_direct(img, weight, bias, out, ph, pw, dh, dw, live):
     """Stride-1 correlation, overwriting ``out`` (N, F, OH, OW).
 
     ``out[n, f, y, x] = bias[f] + sum over c, i, j of
     weight[f, c, i, j] * img[n, c, y - ph + i*dh, x - pw + j*dw]``, the image
     (N, C, H, W) being zero outside its borders; weight (F, C, KH, KW), bias
-    (F,). A negative padding crops the image.
+    (F,). A negative padding crops the image. Only the taps listed in
+    ``live`` (int64 indices into the flattened (C, KH, KW)) are computed; the
+    others are taken as zero in every filter (``np.arange(C*KH*KW)``: all).
     """
     n_img, n_ch = img.shape[0], img.shape[1]
     n_filt, _, kh, kw = weight.shape
     oh, ow = out.shape[2], out.shape[3]
     # One spare row: the last taps read up to (kw-1)*dw values past HP*WP.
     hp, wp = oh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
-    length, taps = oh * wp, n_ch * kh * kw
-    offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)
-    wmat = weight.reshape(n_filt, taps)
+    length, taps = oh * wp, len(live)
+    offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)[live]
+    wmat = np.ascontiguousarray(weight.reshape(n_filt, n_ch * kh * kw)[:, live])
     padded = np.empty((n_ch, hp, wp), img.dtype)
     flat = padded.ravel()
     acc = np.empty((2, length), img.dtype)
@@ -181,19 +183,20 @@ def correlate_direct(img, weight, bias, out, ph, pw, dh, dw):
 # The dot products of the weight gradient may be summed in any order
 # ("reassoc"), so that LLVM splits each into one partial sum per vector lane.
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"})
-def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw):
+def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
     """The gradient of ``correlate_direct``'s output in its weight, as float64 (F, C, KH, KW).
 
     ``sum over n, y, x of grad[n, f, y, x] * img[n, c, y - ph + i*dh, x - pw + j*dw]``
-    for img (N, C, H, W) and grad (N, F, OH, OW). Each image's sum (OH*WP
-    products, in the data's dtype, spread over the vector lanes) is added
-    to the total in float64.
+    for img (N, C, H, W) and grad (N, F, OH, OW), for the taps in ``live``
+    (as in ``correlate_direct``; zero for the others). Each image's sum
+    (OH*WP products, in the data's dtype, spread over the vector lanes) is
+    added to the total in float64.
     """
     n_img, n_ch = img.shape[0], img.shape[1]
     n_filt, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
     hp, wp = oh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
-    length, taps = oh * wp, n_ch * kh * kw
-    offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)
+    length, taps = oh * wp, len(live)
+    offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)[live]
     total = np.zeros((n_filt, taps))
     padded = np.empty((n_ch, hp, wp), img.dtype)
     flat = padded.ravel()
@@ -242,7 +245,10 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw):
                 total[f, t] += a0
                 if h != f:
                     total[h, t] += b0
-    return total.reshape(n_filt, n_ch, kh, kw)
+    full = np.zeros((n_filt, n_ch * kh * kw))
+    for t in range(taps):
+        full[:, live[t]] = total[:, t]
+    return full.reshape(n_filt, n_ch, kh, kw)
 
 
 # ------------------------------------------------------------- strided, as stride 1

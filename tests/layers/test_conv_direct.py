@@ -47,19 +47,27 @@ def _pair(x, w, b, dout, cfg):
 
 # ------------------------------------------------------------------- kernels vs naive
 @settings(max_examples=60)
-@given(cfg=direct_configs())
-def test_kernels_match_naive(cfg):
+@given(cfg=direct_configs(), keep=st.sampled_from([1.0, 0.6, 0.0]))
+def test_kernels_match_naive(cfg, keep):
+    """Both kernels against the loop twins, with every tap live or only some (``keep`` of them,
+    the others zero in the weights and in the weight gradient)."""
     x, w, b = _arrays(cfg, 0)
+    live = np.flatnonzero(np.random.default_rng(2).random(w[0].size) < keep)
+    dead = np.setdiff1d(np.arange(w[0].size), live)
+    w_live = w.reshape(len(w), -1).copy()
+    w_live[:, dead] = 0
+    w_live = w_live.reshape(w.shape)
     args = ((1, 1), cfg["padding"], cfg["dilation"], 1)
-    expected = naive.conv2d(x, w, b, *args)
+    expected = naive.conv2d(x, w_live, b, *args)
     out = np.full(expected.shape, np.nan, cfg["dtype"])  # every output value must be written
-    K.correlate_direct(x, w, b, out, *cfg["padding"], *cfg["dilation"])
+    K.correlate_direct(x, w, b, out, *cfg["padding"], *cfg["dilation"], live)  # dead taps of w unread
     assert out.dtype == cfg["dtype"]
     assert_close(out, expected, _scaled(expected, cfg["dtype"]), "forward")
 
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(cfg["dtype"])
     _, dw_expected, _ = naive.conv2d_backward(dout, x, w, *args)
-    dw = K.correlate_direct_weight_grad(x, dout, *cfg["w"][2:], *cfg["padding"], *cfg["dilation"])
+    dw_expected.reshape(len(w), -1)[:, dead] = 0
+    dw = K.correlate_direct_weight_grad(x, dout, *cfg["w"][2:], *cfg["padding"], *cfg["dilation"], live)
     assert dw.dtype == np.float64
     assert_close(dw, dw_expected, _scaled(dw_expected, cfg["dtype"]), "weight gradient")
 
@@ -129,8 +137,9 @@ def test_float32_weight_gradient_accuracy(rng):
     stays within 1e-5 of the float64 result, relative to its largest entry."""
     x = rng.standard_normal((32, 4, 64, 64))
     dout = rng.standard_normal((32, 8, 64, 64))
-    exact = K.correlate_direct_weight_grad(x, dout, 3, 3, 1, 1, 1, 1)
-    single = K.correlate_direct_weight_grad(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1)
+    every = np.arange(4 * 3 * 3)
+    exact = K.correlate_direct_weight_grad(x, dout, 3, 3, 1, 1, 1, 1, every)
+    single = K.correlate_direct_weight_grad(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1, every)
     assert np.abs(single - exact).max() <= 1e-5 * np.abs(exact).max()
 
 
@@ -247,7 +256,11 @@ def test_phase_form_dispatch():
     unet = C.Geometry((2, 2), (2, 2), (0, 0), (1, 1), (16, 16), (8, 8))
     assert C._phase_geometry(np.zeros((1, 32, 64 * 4)), unet) is None          # kernel = stride: im2col
     geom3 = C.Geometry((3, 3), (2, 2), (1, 1), (1, 1), (16, 16), (8, 8))
-    assert C._phase_geometry(np.zeros((1, 8, 8 * 9)), geom3).kernel == (2, 2)  # padded to 4x4
+    phases3 = C._phase_geometry(np.zeros((1, 8, 8 * 9)), geom3)
+    assert phases3.kernel == (2, 2)                                              # padded to 4x4
+    # The live taps are exactly the phase weight's entries that come from the kernel.
+    np.testing.assert_array_equal(phases3.live, np.flatnonzero(C._phase_weight(np.ones((1, 1, 8 * 9)), geom3)))
+    np.testing.assert_array_equal(C._phase_geometry(np.zeros((1, 11, 11 * 16)), geom).live, np.arange(11 * 16))
     dilated = C.Geometry((2, 2), (2, 2), (0, 0), (2, 2), (16, 16), (7, 7))
     assert C._phase_geometry(np.zeros((1, 8, 8 * 4)), dilated) is None
     assert C._phase_geometry(np.zeros((2, 4, 4 * 4)), geom) is None            # grouped
