@@ -44,7 +44,7 @@ from optim import Adam, check_step
 from optim.ema import ExponentialMovingAverage
 
 from . import plots
-from .cli import load_data, progress, save_checkpoint, single_threaded_blas
+from .cli import load_data, progress, save_checkpoint
 from .diffusion import SCHEDULES, VARIANCES, make_schedule, q_sample, sample_ddim, sample_ddpm
 from .gan import CONFIDENT, judge
 from .sample_quality import frechet_distance, penultimate_features
@@ -52,7 +52,7 @@ from .settings import OptionError, choice, declare, integer, integers, number, t
 from .visualization import CNN_CHECKPOINT, trained_cnn
 
 DESCRIPTION = "DDPM: time-conditioned U-Net, eps-prediction, EMA; DDPM and DDIM samples judged by the cnn (FD)"
-DEFAULTS = training(epochs=100, batch_size=128, lr=1e-3)
+DEFAULTS = training(epochs=120, batch_size=128, lr=1e-3)
 WIDTHS = (16, 32, 64)
 GROUPS = 8  # GroupNorm groups in every block
 OPTIONS = declare(widths=integers(WIDTHS, low=1), timesteps=integer(1000, low=1),
@@ -230,34 +230,32 @@ def main(args):
         n_ddim, n_ddpm = min(n_ddim, QUICK_SAMPLES), min(n_ddpm, QUICK_ANCESTRAL)
     schedule = make_schedule(args.schedule, timesteps)
     shape = data.image_shape
-    # One BLAS thread: the U-Net's GEMMs are small (16-64 channels), as the autoencoder's.
-    with single_threaded_blas():
-        # The judge first: a checkpoint that does not fit is refused before the model trains.
-        classifier, source = trained_cnn(data, args, 1 if args.quick else CLASSIFIER_EPOCHS)
-        test_features = penultimate_features(classifier, data.X_test)
-        floor = frechet_distance(penultimate_features(classifier, data.X_val), test_features)
+    # The judge first: a checkpoint that does not fit is refused before the model trains.
+    classifier, source = trained_cnn(data, args, 1 if args.quick else CLASSIFIER_EPOCHS)
+    test_features = penultimate_features(classifier, data.X_test)
+    floor = frechet_distance(penultimate_features(classifier, data.X_val), test_features)
 
-        ema = ExponentialMovingAverage(model, decay=args.ema_decay)
-        start = time.perf_counter()
-        losses = train(model, ema, schedule, 2.0 * data.X_train - 1.0, args, np.random.default_rng(args.seed))
-        seconds = time.perf_counter() - start
+    ema = ExponentialMovingAverage(model, decay=args.ema_decay)
+    start = time.perf_counter()
+    losses = train(model, ema, schedule, 2.0 * data.X_train - 1.0, args, np.random.default_rng(args.seed))
+    seconds = time.perf_counter() - start
 
-        results, sampled, chains, sampling_seconds = {}, {}, {}, {}
-        with ema.swapped_in():
-            eps_model = noise_predictor(model)
-            for method in ("ddim", "ddpm"):
-                tic = time.perf_counter()
-                if method == "ddim":
-                    x, chain, kept = sample_ddim(eps_model, schedule, (n_ddim, *shape), ddim_steps,
-                                                 rng=args.seed + 1, snapshots=SNAPSHOTS,
-                                                 progress=lambda s: progress(s, "DDIM"))
-                else:
-                    x, chain, kept = sample_ddpm(eps_model, schedule, (n_ddpm, *shape), rng=args.seed + 2,
-                                                 variance=args.variance, snapshots=SNAPSHOTS,
-                                                 progress=lambda s: progress(s, "DDPM"))
-                sampling_seconds[method] = time.perf_counter() - tic
-                sampled[method], chains[method] = to_unit(x), (chain, kept)
-                results[method] = quality(classifier, sampled[method], test_features, data.num_classes)
+    results, sampled, chains, sampling_seconds = {}, {}, {}, {}
+    with ema.swapped_in():
+        eps_model = noise_predictor(model)
+        for method in ("ddim", "ddpm"):
+            tic = time.perf_counter()
+            if method == "ddim":
+                x, chain, kept = sample_ddim(eps_model, schedule, (n_ddim, *shape), ddim_steps,
+                                             rng=args.seed + 1, snapshots=SNAPSHOTS,
+                                             progress=lambda s: progress(s, "DDIM"))
+            else:
+                x, chain, kept = sample_ddpm(eps_model, schedule, (n_ddpm, *shape), rng=args.seed + 2,
+                                             variance=args.variance, snapshots=SNAPSHOTS,
+                                             progress=lambda s: progress(s, "DDPM"))
+            sampling_seconds[method] = time.perf_counter() - tic
+            sampled[method], chains[method] = to_unit(x), (chain, kept)
+            results[method] = quality(classifier, sampled[method], test_features, data.num_classes)
 
     metrics = {f"test_{key}_{method}": value for method, r in results.items()
                for key, value in r.items() if key != "class_histogram"}
