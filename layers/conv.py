@@ -53,7 +53,7 @@ from minigrad.validation import (
 
 from ._geometry import check_image, check_pair, check_window_fits, conv_out_size, pair
 from ._kernels.conv import (
-    col2im, correlate_direct, correlate_direct_weight_grad, depth_to_space, im2col, space_to_depth)
+    col2im, correlate_direct, correlate_direct_weight_grad, im2col, shuffle_phases)
 from ._parallel import map_batch
 from ._workspace import workspace
 
@@ -340,14 +340,14 @@ def _space_to_depth(img, geom, phases):
     ``out[n, (c, p, q), y, x] = padded[n, c, sh*y + p, sw*x + q]`` (zero past the image)."""
     (n, c), (sh, sw), (ph, pw) = img.shape[:2], geom.stride, geom.padding
     out = np.empty((n, c * sh * sw, *phases.image_hw), img.dtype)
-    space_to_depth(np.ascontiguousarray(img), out, sh, sw, ph, pw)
+    shuffle_phases(np.ascontiguousarray(img), out, sh, sw, ph, pw, True)
     return out
 
 
 def _depth_to_space_into(phase_grad, geom, out):
     """The adjoint of ``_space_to_depth``: ``out`` (N, C, H, W) = the gradient ``phase_grad``
     (N, C*sh*sw, H', W') put back on the padded image, its border dropped."""
-    depth_to_space(phase_grad, out, *geom.stride, *geom.padding)
+    shuffle_phases(out, phase_grad, *geom.stride, *geom.padding, False)
 
 
 def _phase_weight(wmat, geom):

@@ -266,32 +266,21 @@ def _strided_inside(offset, step, size, n_out):
 
 
 @njit(**JIT_OPTIONS)
-def space_to_depth(img, out, sh, sw, ph, pw):
-    """Overwrite ``out`` (N, C*sh*sw, H', W') with the phases of ``img`` (N, C, H, W) zero-padded by (ph, pw):
-    ``out[n, (c*sh + p)*sw + q, y, x] = img[n, c, sh*y + p - ph, sw*x + q - pw]``, zero outside the image."""
+def shuffle_phases(img, phases, sh, sw, ph, pw, to_phases):
+    """Copy between an image and its phases, overwriting the destination.
+
+    img (N, C, H, W), zero-padded by (ph, pw), and phases (N, C*sh*sw, H', W') correspond as
+    ``phases[n, (c*sh + p)*sw + q, y, x] = img[n, c, sh*y + p - ph, sw*x + q - pw]``. With
+    ``to_phases`` fill ``phases`` from ``img`` (space to depth; zero off the image), else
+    ``img`` from ``phases`` (the adjoint: values on the padding dropped, zero where no phase
+    reaches). Each image pixel is one phase value, so neither direction adds.
+    """
     n_img, n_ch, h, w = img.shape
-    hh, ww = out.shape[2], out.shape[3]
-    out[...] = 0
-    for n in range(n_img):
-        for c in range(n_ch):
-            for p in range(sh):
-                y0, y1 = _strided_inside(p - ph, sh, h, hh)
-                for q in range(sw):
-                    x0, x1 = _strided_inside(q - pw, sw, w, ww)
-                    plane = out[n, (c * sh + p) * sw + q]
-                    for y in range(y0, y1):
-                        row, src = plane[y], img[n, c, sh * y + p - ph]
-                        for x in range(x0, x1):
-                            row[x] = src[sw * x + q - pw]
-
-
-@njit(**JIT_OPTIONS)
-def depth_to_space(phases, out, sh, sw, ph, pw):
-    """The adjoint of ``space_to_depth``: overwrite ``out`` (N, C, H, W) with the values of ``phases``
-    (N, C*sh*sw, H', W') put back on the padded image, its border dropped (zero where no phase reaches)."""
-    n_img, n_ch, h, w = out.shape
     hh, ww = phases.shape[2], phases.shape[3]
-    out[...] = 0
+    if to_phases:
+        phases[...] = 0
+    else:
+        img[...] = 0
     for n in range(n_img):
         for c in range(n_ch):
             for p in range(sh):
@@ -300,6 +289,10 @@ def depth_to_space(phases, out, sh, sw, ph, pw):
                     x0, x1 = _strided_inside(q - pw, sw, w, ww)
                     plane = phases[n, (c * sh + p) * sw + q]
                     for y in range(y0, y1):
-                        row, dst = plane[y], out[n, c, sh * y + p - ph]
-                        for x in range(x0, x1):
-                            dst[sw * x + q - pw] = row[x]
+                        row, line = plane[y], img[n, c, sh * y + p - ph]
+                        if to_phases:
+                            for x in range(x0, x1):
+                                row[x] = line[sw * x + q - pw]
+                        else:
+                            for x in range(x0, x1):
+                                line[sw * x + q - pw] = row[x]

@@ -41,21 +41,24 @@ def col2im(cols, img_shape, kernel, stride, padding, dilation, out_hw):
     return img
 
 
+def _phase_pixels(img_shape, stride, padding, phase_hw):
+    """``(n, c, iy, ix, k, y, x)`` for every phase value that lies on the image: phase channel
+    ``k = (c*sh + p)*sw + q`` at (y, x) is pixel (iy, ix) = (sh*y + p - ph, sw*x + q - pw)."""
+    n_img, n_ch, height, width = img_shape
+    (sh, sw), (ph, pw) = stride, padding
+    for n, c, p, q, y, x in np.ndindex(n_img, n_ch, sh, sw, *phase_hw):
+        iy, ix = sh * y + p - ph, sw * x + q - pw
+        if 0 <= iy < height and 0 <= ix < width:
+            yield n, c, iy, ix, (c * sh + p) * sw + q, y, x
+
+
 def space_to_depth(img, stride, padding, phase_hw):
     """The phases of ``img`` (N, C, H, W), zero-padded by ``padding``, stacked as channels ->
-    (N, C*sh*sw, H', W'): channel ``(c*sh + p)*sw + q`` at (y, x) is padded pixel (sh*y + p, sw*x + q)."""
-    n_img, n_ch, height, width = img.shape
-    (sh, sw), (ph, pw), (hh, ww) = stride, padding, phase_hw
-    out = np.zeros((n_img, n_ch * sh * sw, hh, ww), img.dtype)
-    for n in range(n_img):
-        for c in range(n_ch):
-            for p in range(sh):
-                for q in range(sw):
-                    for y in range(hh):
-                        for x in range(ww):
-                            iy, ix = sh * y + p - ph, sw * x + q - pw
-                            if 0 <= iy < height and 0 <= ix < width:
-                                out[n, (c * sh + p) * sw + q, y, x] = img[n, c, iy, ix]
+    (N, C*sh*sw, H', W'), zero off the image (see ``_phase_pixels``)."""
+    n_img, n_ch = img.shape[:2]
+    out = np.zeros((n_img, n_ch * stride[0] * stride[1], *phase_hw), img.dtype)
+    for n, c, iy, ix, k, y, x in _phase_pixels(img.shape, stride, padding, phase_hw):
+        out[n, k, y, x] = img[n, c, iy, ix]
     return out
 
 
@@ -63,17 +66,8 @@ def depth_to_space(phases, stride, padding, img_shape):
     """The adjoint of ``space_to_depth``: ``phases`` (N, C*sh*sw, H', W') back on an image of
     ``img_shape`` (N, C, H, W); values that fall on the padding are dropped."""
     img = np.zeros(img_shape, phases.dtype)
-    n_img, n_ch, height, width = img_shape
-    (sh, sw), (ph, pw), (hh, ww) = stride, padding, phases.shape[2:]
-    for n in range(n_img):
-        for c in range(n_ch):
-            for p in range(sh):
-                for q in range(sw):
-                    for y in range(hh):
-                        for x in range(ww):
-                            iy, ix = sh * y + p - ph, sw * x + q - pw
-                            if 0 <= iy < height and 0 <= ix < width:
-                                img[n, c, iy, ix] += phases[n, (c * sh + p) * sw + q, y, x]
+    for n, c, iy, ix, k, y, x in _phase_pixels(img_shape, stride, padding, phases.shape[2:]):
+        img[n, c, iy, ix] += phases[n, k, y, x]
     return img
 
 

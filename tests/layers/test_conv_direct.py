@@ -205,11 +205,11 @@ def test_space_to_depth_kernels_match_naive(shape, stride, padding, extra, dtype
     rng = np.random.default_rng(sum(shape))
     img = rng.standard_normal(shape).astype(dtype)
     phases = np.full((shape[0], shape[1] * stride[0] * stride[1], *hw), np.nan, dtype)
-    K.space_to_depth(img, phases, *stride, *padding)
+    K.shuffle_phases(img, phases, *stride, *padding, True)
     np.testing.assert_array_equal(phases, naive.space_to_depth(img, stride, padding, hw))
     grad = rng.standard_normal(phases.shape).astype(dtype)
     back = np.full(shape, np.nan, dtype)
-    K.depth_to_space(grad, back, *stride, *padding)
+    K.shuffle_phases(back, grad, *stride, *padding, False)
     np.testing.assert_array_equal(back, naive.depth_to_space(grad, stride, padding, shape))
     assert np.isclose(np.vdot(phases, grad), np.vdot(img, back), rtol=TOL[dtype] * 10)
 
