@@ -144,7 +144,8 @@ def judge(classifier, samples, num_classes):
     probabilities = class_probabilities(classifier, samples)
     histogram = np.bincount(probabilities.argmax(axis=1), minlength=num_classes)
     p = histogram[histogram > 0] / len(samples)
-    return float(np.mean(probabilities.max(axis=1) >= CONFIDENT)), float(-(p * np.log2(p)).sum()), histogram
+    entropy = float((p * np.log2(1 / p)).sum())  # one class: 0.0, not -0.0
+    return float(np.mean(probabilities.max(axis=1) >= CONFIDENT)), entropy, histogram
 
 
 def main(args):

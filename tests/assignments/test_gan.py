@@ -31,7 +31,9 @@ def test_judge_counts_confident_samples_and_class_entropy():
 def test_judge_entropy_is_zero_for_one_mode_and_log2_k_for_all():
     one_mode = np.zeros((10, 1, 1, 5), np.float32)
     one_mode[..., 2] = 20.0
-    assert judge(Logits(), one_mode, 5)[1] == pytest.approx(0.0, abs=1e-12)
+    entropy = judge(Logits(), one_mode, 5)[1]
+    assert entropy == pytest.approx(0.0, abs=1e-12)
+    assert not np.signbit(entropy), "printed as -0"
     all_modes = np.zeros((10, 1, 1, 5), np.float32)
     all_modes[np.arange(10), 0, 0, np.arange(10) % 5] = 20.0
     assert judge(Logits(), all_modes, 5)[1] == pytest.approx(np.log2(5))
