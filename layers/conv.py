@@ -69,19 +69,16 @@ CHUNK_BYTES = 4 << 20
 # ``layers._kernels.conv`` (see ``_is_direct``). Taps are channels x kernel
 # pixels per output value: C*KH*KW in the forward, F*KH*KW in the input
 # gradient. Measured fwd+bwd, float32, 3x3, 2 threads each, direct/im2col
-# time (the direct kernels run at ~33 GMAC/s per core):
-# - at most DIRECT_MAX_TAPS both ways: 0.67 (one thread) for 32 -> 32 on
-#   64x64, batch 32;
-# - one thin side (at most DIRECT_MAX_TAPS), on images of DIRECT_MIN_AREA
-#   or more: the GEMM has a thin side and im2col copies many taps. 0.45 for
-#   48 -> 16 on 28x28 (batch 128), 0.61-0.63 for 64 or 96 -> 32 on 14x14,
-#   0.70 / 0.93 for 64 -> 32 / 32 -> 64 on 16x16 (batch 32);
-# - 576 taps both ways (64 -> 64) on images of DIRECT_LARGE_AREA or more:
-#   0.55 on 32x32, but 1.24 on 16x16 and 1.4-2.0 on 7x7 and 8x8, where the
-#   direct kernels' rows are short and the GEMM is efficient.
-DIRECT_MAX_TAPS = 288
-DIRECT_MIN_AREA = 14 * 14
-DIRECT_LARGE_AREA = 32 * 32
+# time, with the register-blocked forward kernel:
+# - at most DIRECT_MAX_TAPS both ways (64 -> 64): 0.71-0.82 on 7x7 to 32x32
+#   images (batch 32 to 128); 0.29-0.58 for 16 and 32 channels;
+# - one thin side of at most DIRECT_THIN_TAPS (32 channels): 0.43 for
+#   96 -> 32 on 14x14, 0.50 for 128 -> 32 on 7x7; 1.01-1.07 for 32 -> 96 on
+#   7x7 and 32 -> 128 on 16x16;
+# - both sides thicker: 1.15 for 96 -> 96 on 8x8, 1.37 for 128 -> 128 on
+#   8x8, where the GEMM is efficient.
+DIRECT_MAX_TAPS = 576
+DIRECT_THIN_TAPS = 288
 
 
 class Geometry(NamedTuple):
@@ -178,14 +175,11 @@ def _is_direct(wmat, geom):
 
 
 def _takes_direct(f_out, ck, geom):
-    """Whether a stride-1 correlation of ``ck`` taps into ``f_out`` filters is faster direct:
-    by the taps of it and of its input gradient (a correlation of Fo channels into Ci) and
-    the image size, as measured above the constants."""
+    """Whether a stride-1 correlation of ``ck`` taps into ``f_out`` filters is faster direct,
+    by the taps of it and of its input gradient (a correlation of Fo channels into Ci), as
+    measured above the constants."""
     thin, thick = sorted((ck, f_out * geom.kernel[0] * geom.kernel[1]))
-    area = min(math.prod(geom.image_hw), math.prod(geom.cols_hw))
-    return (thick <= DIRECT_MAX_TAPS
-            or (thin <= DIRECT_MAX_TAPS and area >= DIRECT_MIN_AREA)
-            or (thick <= 2 * DIRECT_MAX_TAPS and area >= DIRECT_LARGE_AREA))
+    return thick <= DIRECT_MAX_TAPS or thin <= DIRECT_THIN_TAPS
 
 
 def _direct_weight(wmat, geom):

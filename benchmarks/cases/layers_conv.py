@@ -7,7 +7,7 @@ autograd entry point.
 import numpy as np
 
 import minigrad as mg
-from layers.conv import DIRECT_MAX_TAPS, conv2d, conv_transpose2d
+from layers.conv import Geometry, _takes_direct, conv2d, conv_transpose2d
 from layers.pooling import avg_pool2d, max_pool2d
 from layers.upsample import upsample2d
 
@@ -77,7 +77,7 @@ _CONV_NOTE = "GEMM-bound (OpenBLAS vs oneDNN)"
 
 def _conv_case(n, c, hw, f, k, pad, dtype):
     arrays = _randn(0, (n, c, hw, hw), (f, c, k, k), (f,), scales=(1, 0.1, 1))
-    direct = max(c, f) * k * k <= DIRECT_MAX_TAPS  # stride 1: see layers.conv._is_direct
+    direct = _takes_direct(f, c * k * k, Geometry((k, k), (1, 1), (pad, pad), (1, 1), (hw, hw), (hw, hw)))
     return _pair(f"conv2d {n}x{c}x{hw}x{hw} -> {f} {k}x{k} pad {pad}",
                  lambda x, w, b: conv2d(x, w, b, padding=pad),
                  lambda F, x, w, b: F.conv2d(x, w, b, padding=pad), arrays, dtype,

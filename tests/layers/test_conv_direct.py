@@ -72,6 +72,22 @@ def test_kernels_match_naive(cfg, keep):
     assert_close(dw, dw_expected, _scaled(dw_expected, cfg["dtype"]), "weight gradient")
 
 
+@settings(max_examples=25)
+@given(batch=st.integers(2, 7), size=st.integers(9, 26), channels=st.integers(1, 3), filters=st.integers(1, 5),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_weight_grad_sums_groups_of_images(batch, size, channels, filters, dtype):
+    """Images of 9x9 to 26x26 make the weight gradient's groups (``_GROUP_VALUES`` padded
+    pixels) hold 1 to 9 images, so the batch ends in a full or a partial group."""
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((batch, channels, size, size)).astype(dtype)
+    w = rng.standard_normal((filters, channels, 3, 3)).astype(dtype)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    dout = rng.standard_normal((batch, filters, size, size)).astype(dtype)
+    _, expected, _ = naive.conv2d_backward(dout, x, w, *args)
+    dw = K.correlate_direct_weight_grad(x, dout, 3, 3, 1, 1, 1, 1, np.arange(channels * 9))
+    assert_close(dw, expected, _scaled(expected, dtype), "weight gradient")
+
+
 # --------------------------------------------------------- the pair: direct == im2col == naive
 @settings(max_examples=60)
 @given(cfg=direct_configs())
@@ -85,9 +101,9 @@ def test_direct_pair_matches_im2col_and_naive(cfg):
         patch.setattr(C, "correlate_direct", lambda *a: calls.append(a[0].shape) or K.correlate_direct(*a))
         direct = _pair(x, w, b, dout, cfg)
         assert len(calls) == 2, "the forward and the input gradient must both take the direct kernel"
-        patch.setattr(C, "DIRECT_MAX_TAPS", 0)
+        patch.setattr(C, "_takes_direct", lambda *a: False)
         im2col = _pair(x, w, b, dout, cfg)
-        assert len(calls) == 2, "with DIRECT_MAX_TAPS = 0 nothing may take the direct kernel"
+        assert len(calls) == 2, "with _takes_direct False nothing may take the direct kernel"
     for name, got, other, want in zip(("out", "dx", "dw", "db"), direct, im2col, expected):
         assert got.dtype == cfg["dtype"]
         assert_close(got, want, _scaled(want, cfg["dtype"]), f"direct {name} vs naive")
@@ -98,13 +114,13 @@ def test_direct_pair_matches_im2col_and_naive(cfg):
 @pytest.mark.parametrize("weight, stride, groups, size, direct", [
     ((8, 8, 3, 3), 1, 1, 16, True),
     ((16, 1, 3, 3), 1, 1, 16, True),       # the input gradient's taps count too: 16 * 9
-    ((32, 32, 3, 3), 1, 1, 8, True),       # 288 taps both ways: direct at any size
-    ((64, 32, 3, 3), 1, 1, 14, True),      # 576 taps one way, 288 the other, on 14 x 14
-    ((64, 32, 3, 3), 1, 1, 13, False),     # the same below DIRECT_MIN_AREA
+    ((32, 32, 3, 3), 1, 1, 8, True),       # 288 taps both ways
+    ((64, 64, 3, 3), 1, 1, 7, True),       # 576 taps both ways, at any size
+    ((64, 64, 3, 3), 1, 1, 32, True),
     ((16, 96, 3, 3), 1, 1, 28, True),      # 864 taps into 16 filters
-    ((64, 64, 3, 3), 1, 1, 16, False),     # 576 taps both ways
-    ((64, 64, 3, 3), 1, 1, 32, True),      # the same on 32 x 32
-    ((128, 64, 3, 3), 1, 1, 64, False),    # more than 576 taps both ways
+    ((32, 128, 3, 3), 1, 1, 7, True),      # 1152 taps one way, 288 the other
+    ((96, 96, 3, 3), 1, 1, 8, False),      # more than 288 taps both ways, 864 the thicker
+    ((128, 64, 3, 3), 1, 1, 64, False),
     ((64, 64, 1, 1), 1, 1, 4, True),
     ((8, 8, 3, 3), 2, 1, 16, False),       # strided: im2col
     ((8, 4, 3, 3), 1, 2, 16, False),       # grouped: im2col
@@ -123,7 +139,7 @@ def test_conv_transpose_stride_1_takes_direct_kernels(rng, monkeypatch):
     out, cache = C.conv_transpose2d_forward(x, w, b, *args)
     assert_close(out, naive.conv_transpose2d(x, w, b, *args), 1e-12, "forward")
     dx, dw, _ = C.conv_transpose2d_backward(np.ones_like(out), cache)
-    monkeypatch.setattr(C, "DIRECT_MAX_TAPS", 0)
+    monkeypatch.setattr(C, "_takes_direct", lambda *a: False)
     out2, cache2 = C.conv_transpose2d_forward(x, w, b, *args)
     dx2, dw2, _ = C.conv_transpose2d_backward(np.ones_like(out), cache2)
     assert len(calls) == 2
@@ -173,10 +189,10 @@ def test_batch_split_across_threads_matches_naive(cfg, batch):
     expected = (naive.conv2d(x, w, b, *args), *naive.conv2d_backward(dout, x, w, *args))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(P, "MIN_PARALLEL_WORK", 0)
-        for taps in (C.DIRECT_MAX_TAPS, 0):
-            patch.setattr(C, "DIRECT_MAX_TAPS", taps)
+        for engine, takes_direct in (("direct", C._takes_direct), ("im2col", lambda *a: False)):
+            patch.setattr(C, "_takes_direct", takes_direct)
             for name, got, want in zip(("out", "dx", "dw", "db"), _pair(x, w, b, dout, cfg), expected):
-                assert_close(got, want, _scaled(want, cfg["dtype"]), f"{name} (DIRECT_MAX_TAPS={taps})")
+                assert_close(got, want, _scaled(want, cfg["dtype"]), f"{name} ({engine})")
 
 
 # ----------------------------------------------------------- strided, as stride 1 (phases)
