@@ -27,11 +27,10 @@ chunk inside each row, so a whole chunk is a single GEMM
 ``w.reshape(F, -1) @ cols``.
 """
 import numpy as np
-from numba import carray, njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import carray, njit
 
 from ._fastmath import JIT_OPTIONS
+from ._registers import block_values, prefer_wide_vectors, register_block
 
 
 @njit(cache=True)
@@ -86,33 +85,27 @@ def col2im(cols, padded, sh, sw, dh, dw):
 # one contiguous multiply-add,
 # ``acc[k] += w[f, c, i, j] * padded[c].ravel()[i*dh*WP + j*dw + k]``.
 #
-# The forward (``_filter_block``) keeps a block of _FILTERS x _PIXELS sums in
-# registers for the whole run over the taps: each tap loads _PIXELS inputs and
-# _FILTERS weights for _FILTERS * _PIXELS multiply-adds. The block is a stack
-# array (``_stack_block``), which LLVM promotes to registers; the same loops on
-# a heap array load and store every sum for every tap, 2x slower. One thread,
-# float32, 3x3, batch 64, counting useful products only: 64 -> 64 on 7x7 in
-# 2.8 ms (42 GMAC/s), 32 -> 32 on 14x14 43 GMAC/s, 16 -> 16 on 28x28 42 GMAC/s,
-# against 6.6 ms, 33 and 36 GMAC/s for the previous kernel, which updated two
-# filters' sums in memory for every four taps.
+# The forward (``_filter_block``) keeps a block of _FILTERS filters x P pixels
+# of sums in registers for the whole run over the taps: each tap loads P inputs
+# and _FILTERS weights for _FILTERS * P multiply-adds. P fills 16 vector
+# registers with sums (``_kernels._registers``): 64 float32 pixels with
+# AVX-512, 32 with AVX2.
 #
 # The weight gradient sums, per pair of filters and _TAPS taps, eight dot
 # products over the output pixels, which LLVM spreads over the vector lanes.
+#
+# Measured in one process, alternating, one thread, 3x3, batch 64 (ms; the
+# kernels before these blocks / with AVX2-sized blocks / AVX-512-sized):
+#
+#   float32 forward   16 -> 16 on 28x28  3.61 / 3.03 / 2.57
+#                     32 -> 32 on 14x14  3.95 / 2.92 / 2.72
+#                     64 -> 64 on 7x7    7.52 / 3.26 / 2.52
+#   float64 forward   the same shapes    5.89, 6.43, 9.24 / 5.30, 5.00, 5.66 / 3.92, 3.66, 4.11
+#   float32 weight gradient (before these groups of images / with, 512-bit)
+#                     3.13 / 3.02, 3.50 / 2.65, 8.81 / 4.18
 _FILTERS = 4  # the four weights w0..w3 of ``_filter_block``
-_PIXELS = 32  # 4 AVX2 vectors of float32: 16 sums, 4 loads and 4 broadcasts per tap
 _TAPS = 4
 _GROUP_VALUES = 1024  # the weight gradient sums images together up to this many padded pixels
-
-
-@intrinsic
-def _stack_block(typingctx, like):
-    """A pointer to _FILTERS * _PIXELS values of ``like``'s dtype on the caller's stack."""
-    dtype = like.dtype
-
-    def codegen(context, builder, signature, args):
-        return cgutils.alloca_once(builder, context.get_value_type(dtype), size=_FILTERS * _PIXELS)
-
-    return types.CPointer(dtype)(like), codegen
 
 
 @njit(**JIT_OPTIONS)
@@ -149,23 +142,25 @@ def _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp):
 @njit(**JIT_OPTIONS)
 def _filter_block(flat, wmat, offsets, f0, k0, wide):
     """``wide[f0 + r, k0 + k] = sum over taps t of wmat[f0 + r, t] * flat[offsets[t] + k0 + k]``
-    for r < _FILTERS, k < _PIXELS: one block of outputs, summed in registers."""
-    acc = carray(_stack_block(flat), (_FILTERS, _PIXELS))
+    for r < _FILTERS, k < P: one block of outputs, summed in registers."""
+    prefer_wide_vectors()
+    pixels = block_values(flat) // _FILTERS
+    acc = carray(register_block(flat), (_FILTERS, pixels))
     for r in range(_FILTERS):
-        for k in range(_PIXELS):
+        for k in range(pixels):
             acc[r, k] = 0
     for t in range(len(offsets)):
         w0, w1, w2, w3 = wmat[f0, t], wmat[f0 + 1, t], wmat[f0 + 2, t], wmat[f0 + 3, t]
-        src = flat[offsets[t] + k0:offsets[t] + k0 + _PIXELS]
-        for k in range(_PIXELS):
+        src = flat[offsets[t] + k0:offsets[t] + k0 + pixels]
+        for k in range(pixels):
             x = src[k]
             acc[0, k] += w0 * x
             acc[1, k] += w1 * x
             acc[2, k] += w2 * x
             acc[3, k] += w3 * x
     for r in range(_FILTERS):
-        target = wide[f0 + r, k0:k0 + _PIXELS]
-        for k in range(_PIXELS):
+        target = wide[f0 + r, k0:k0 + pixels]
+        for k in range(pixels):
             target[k] = acc[r, k]
 
 
@@ -184,22 +179,22 @@ def correlate_direct(img, weight, bias, out, ph, pw, dh, dw, live):
     n_filt, _, kh, kw = weight.shape
     oh, ow = out.shape[2], out.shape[3]
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
-    length = oh * wp
-    blocks = -(-length // _PIXELS)
-    # Whole blocks of pixels and filters: the last pixel block reads up to
-    # _PIXELS values past the last tap's row (spare zeros), and the weights
-    # are padded with zero filters to a multiple of _FILTERS.
-    padded = np.zeros(n_ch * hp * wp + (kh - 1) * dh * wp + (kw - 1) * dw + blocks * _PIXELS, img.dtype)
+    pixels = block_values(img) // _FILTERS
+    span = -(-(oh * wp) // pixels) * pixels
+    # Whole blocks of pixels and filters: the last pixel block reads up to P
+    # values past the last tap's row (spare zeros), and the weights are padded
+    # with zero filters to a multiple of _FILTERS.
+    padded = np.zeros(n_ch * hp * wp + (kh - 1) * dh * wp + (kw - 1) * dw + span, img.dtype)
     image = padded[:n_ch * hp * wp].reshape(n_ch, hp, wp)
     offsets = _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp)[live]
     n_block = -(-n_filt // _FILTERS) * _FILTERS
     wmat = np.zeros((n_block, len(live)), img.dtype)
     wmat[:n_filt] = weight.reshape(n_filt, n_ch * kh * kw)[:, live]
-    wide = np.empty((n_block, blocks * _PIXELS), img.dtype)
+    wide = np.empty((n_block, span), img.dtype)
     for n in range(n_img):
         _pad_into(img[n], image, ph, pw)
         for f0 in range(0, n_block, _FILTERS):
-            for k0 in range(0, blocks * _PIXELS, _PIXELS):
+            for k0 in range(0, span, pixels):
                 _filter_block(padded, wmat, offsets, f0, k0, wide)
         for f in range(n_filt):
             for y in range(oh):
@@ -220,6 +215,7 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
     in groups of M, each sum running over the group's images (in the data's
     dtype, spread over the vector lanes) and added to the total in float64.
     """
+    prefer_wide_vectors()
     n_img, n_ch = img.shape[0], img.shape[1]
     n_filt, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
     hp, wp = oh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
@@ -241,7 +237,11 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
         length = ((size - 1) * hp + oh) * wp
         for m in range(size):
             _pad_into(img[n0 + m], padded[:, m], ph, pw)
-            wide[:, m, :oh, :ow] = grad[n0 + m]
+            for f in range(n_filt):
+                for y in range(oh):
+                    row, line = wide[f, m, y], grad[n0 + m, f, y]
+                    for x in range(ow):
+                        row[x] = line[x]
         for f in range(0, n_filt, 2):
             # A pair of filters (f, h); for an odd F the last pair is (F-1, F-1),
             # whose second sums are dropped.
@@ -302,7 +302,7 @@ def _strided_inside(offset, step, size, n_out):
     return lo, max(lo, min(n_out, -((offset - size) // step)))  # ceil((size - offset) / step)
 
 
-@njit(**JIT_OPTIONS)
+@njit(nogil=True, **JIT_OPTIONS)
 def shuffle_phases(img, phases, sh, sw, ph, pw, to_phases):
     """Copy between an image and its phases, overwriting the destination.
 
