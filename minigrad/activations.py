@@ -7,7 +7,8 @@ the Tensor method (``x.relu()``) and what ``layers.ReLU`` and friends call.
 
 The caches hold what keeps each backward accurate in the tails: sigmoid and
 tanh derive their slopes from ``exp(-|x|)``, which never overflows, rather
-than from an output that has already rounded to 1. NaN inputs give NaN
+than from an output that has already rounded to 1. Their gradients flush
+subnormal values to zero (``_flush_subnormals``). NaN inputs give NaN
 outputs (as in NumPy and PyTorch); no op here hides one.
 """
 import numpy as np
@@ -33,6 +34,21 @@ def relu_backward(dout, cache):
     return np.multiply(dout, cache, dtype=dout.dtype)
 
 
+def _flush_subnormals(a):
+    """``a`` with its entries below the dtype's smallest normal number (in magnitude) set to 0.
+
+    A saturated sigmoid or tanh scales its gradient by ``exp(-|x|)``, and once
+    training has made the upstream gradient small the products fall below
+    float32's 1.2e-38, into the subnormal numbers. They are too small to move any
+    weight, but OpenBLAS runs ~40x slower on them (microcode assists): in the
+    captioning step, the gradient of the image projection, (64, 128) @ (128, 9408),
+    took 90 ms instead of 2 once 3,215 of its 8,192 entries were subnormal, and the
+    step 200 ms instead of 87. PyTorch's ``1 - y**2`` gives exact zeros there.
+    """
+    tiny = np.finfo(a.dtype).tiny
+    return np.where(np.abs(a) < tiny, a.dtype.type(0), a)
+
+
 # --------------------------------------------------------------- Sigmoid
 def sigmoid_forward(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))`` without overflow.
@@ -46,9 +62,9 @@ def sigmoid_forward(x):
 
 def sigmoid_backward(dout, cache):
     """dx = dout * s (1 - s), computed as ``dout * e / (1 + e)**2``: accurate
-    where ``1 - s`` would round to 0 (large x in float32)."""
+    where ``1 - s`` would round to 0 (large x in float32); subnormal results are 0."""
     e = cache
-    return dout * e / np.square(1 + e)
+    return _flush_subnormals(dout * e / np.square(1 + e))
 
 
 # ------------------------------------------------------------------ Tanh
@@ -59,9 +75,9 @@ def tanh_forward(x):
 
 def tanh_backward(dout, cache):
     """dx = dout * (1 - tanh(x)**2), computed as ``4e / (1 + e)**2`` with
-    ``e = exp(-2|x|)``: accurate where tanh(x) rounds to +-1."""
+    ``e = exp(-2|x|)``: accurate where tanh(x) rounds to +-1; subnormal results are 0."""
     e = np.exp(-2 * np.abs(cache))
-    return dout * (4 * e / np.square(1 + e))
+    return _flush_subnormals(dout * (4 * e / np.square(1 + e)))
 
 
 # --------------------------------------------------------------- Softmax

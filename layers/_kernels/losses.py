@@ -45,7 +45,7 @@ def _finish_forward(x, row_max, e, y, ignore_index, smoothing, loss):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _backward(p, y, scale, ignore_index, smoothing, dx):
+def _backward(p, y, scale, ignore_index, smoothing, tiny, dx):
     n, n_classes = p.shape
     uniform = smoothing / n_classes
     for i in range(n):
@@ -54,7 +54,8 @@ def _backward(p, y, scale, ignore_index, smoothing, dx):
             continue
         g = scale[i]
         for c in range(n_classes):
-            dx[i, c] = g * (p[i, c] - uniform)
+            v = g * (p[i, c] - uniform)
+            dx[i, c] = v if abs(v) >= tiny else 0.0
         dx[i, y[i]] -= g * (1.0 - smoothing)
 
 
@@ -82,8 +83,12 @@ def cross_entropy_forward(x, y, ignore_index, smoothing):
 def cross_entropy_backward(probs, y, scale, ignore_index, smoothing):
     """dx (N, C), probs' dtype: ``scale[i] * (probs_i - target_i)``, 0 on ignored rows.
 
-    ``scale`` (N,) float64 is the upstream gradient of each row's loss.
+    ``scale`` (N,) float64 is the upstream gradient of each row's loss. Values
+    below the dtype's smallest normal number are 0: the probabilities of
+    classes 88 to 103 logits below the top one are subnormal in float32, and
+    subnormals slow down the GEMMs the gradient goes through next ~40x (see
+    ``minigrad.activations._flush_subnormals``).
     """
     dx = np.empty_like(probs)
-    _backward(probs, y, scale, ignore_index, smoothing, dx)
+    _backward(probs, y, scale, ignore_index, smoothing, np.finfo(probs.dtype).tiny, dx)
     return dx

@@ -4,7 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minigrad as mg
 from layers._kernels import losses as fast
+from layers.losses import cross_entropy
 from layers.naive import losses as naive
 from tests.conftest import assert_close
 
@@ -54,3 +56,20 @@ def test_masked_classes_match_naive(dtype, smoothing):
     finite = np.isfinite(ref_loss)
     assert_close(loss[finite], ref_loss[finite], 1e-6 if dtype == np.float32 else 1e-14, "loss")
     assert_close(probs, ref_probs, 1e-7 if dtype == np.float32 else 1e-15, "probs")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_gradient_has_no_subnormals(dtype):
+    """Classes 80 to 800 logits below the top one: their softmax probabilities run through the
+    subnormal range of both dtypes; the gradient is the normal ones or zero."""
+    gaps = np.geomspace(80, 800, 200)
+    logits = np.concatenate([[0.0], -gaps]).astype(dtype)[None].repeat(3, axis=0)
+    x = mg.Tensor(logits, requires_grad=True)
+    cross_entropy(x, np.zeros(3, np.int64)).backward()
+    tiny = np.finfo(dtype).tiny
+    g = x.grad
+    assert not np.any((g != 0) & (np.abs(g) < tiny))
+    want = np.exp(-gaps) / 3  # the mean over 3 rows; p of the top class is ~1
+    normal = want >= 2 * tiny
+    assert normal.sum() > 5
+    np.testing.assert_allclose(g[0, 1:][normal], want[normal], rtol=1e-4 if dtype == np.float32 else 1e-10)

@@ -57,7 +57,10 @@ def test_row_kernels_match_naive(dtype, rows, d, groups, shift, seed):
     out, mean, inv_std = fast.rows_forward(x, 1e-5, w, b)
     ref_out, ref_mean, ref_inv = naive.rows_forward(x, 1e-5, w, b)
     assert out.dtype == dtype
-    assert_close(out, ref_out, tol, "out")
+    # x - mean loses eps * |x| to rounding, magnified by 1 / std: rows of a few values
+    # far from zero (d = 2, shift 1e3) are ill-conditioned in any order of summation.
+    conditioning = float(np.abs(x).max() * ref_inv.max() * np.abs(w).max())
+    assert_close(out, ref_out, max(tol, 16 * np.finfo(dtype).eps * conditioning), "out")
     assert_close(mean, ref_mean, mean_tol, "mean")
     assert_close(inv_std / ref_inv, np.ones_like(ref_inv), stat_tol, "inv_std (relative)")
 
