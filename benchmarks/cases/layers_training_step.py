@@ -12,34 +12,12 @@
 import numpy as np
 
 import minigrad as mg
-from assignments.captioning import DIGITS, EMBED, HIDDEN, START, Captioner, teacher_tokens
+from assignments.captioning import DIGITS, Captioner, teacher_tokens
 from layers.contrastive import nt_xent_loss
 from layers.losses import cross_entropy
 from optim import Adam, clip_grad_norm_
 
 from ..harness import Case, deferred
-
-
-def _torch_captioner(torch):
-    nn = torch.nn
-
-    class Twin(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Sequential(
-                nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
-            self.init_hidden = nn.Linear(64 * 7 * 21, HIDDEN)
-            self.embed = nn.Embedding(START + 1, EMBED)
-            self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
-            self.out = nn.Linear(HIDDEN, 10)
-
-        def forward(self, images, tokens):
-            h0 = torch.tanh(self.init_hidden(self.encoder(images).flatten(1)))[None]
-            hidden, _ = self.lstm(self.embed(tokens), (h0, torch.zeros_like(h0)))
-            return self.out(hidden)
-
-    return Twin()
 
 
 def _batch():
@@ -68,8 +46,10 @@ def _ours():
 def _reference():
     import torch
 
+    from ..twins import captioning as twin_script
+
     images, labels, tokens = _batch()
-    twin = _torch_captioner(torch)
+    twin = twin_script.build(torch)
     twin_optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
     images_t, labels_t = torch.from_numpy(images), torch.from_numpy(labels).long()
     tokens_t = torch.from_numpy(tokens).long()

@@ -37,11 +37,15 @@ def accuracy(torch, model, X, y, batch_size=500):
     return float((predictions.numpy() == y).mean())
 
 
-def train(torch, model, data, epochs, batch_size, lr, seed, augment=None):
-    """Adam on cross-entropy; returns (model with its best validation epoch's weights, history, seconds)."""
+def train(torch, model, data, epochs, batch_size, lr, seed, augment=None, train_samples=1000):
+    """Adam on cross-entropy; returns (model with its best validation epoch's weights, history, seconds).
+
+    Like ``optim.Solver``, every epoch measures the accuracy on ``train_samples``
+    random training images (``history["train_acc"]``) and on the validation set.
+    """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
-    history, best, best_state = {"val_acc": []}, -1.0, None
+    history, best, best_state = {"train_acc": [], "val_acc": []}, -1.0, None
     start = time.perf_counter()
     for _ in range(epochs):
         order = rng.permutation(len(data.X_train))
@@ -54,6 +58,8 @@ def train(torch, model, data, epochs, batch_size, lr, seed, augment=None):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        subset = rng.choice(len(data.X_train), min(train_samples, len(data.X_train)), replace=False)
+        history["train_acc"].append(accuracy(torch, model, data.X_train[subset], data.y_train[subset]))
         history["val_acc"].append(accuracy(torch, model, data.X_val, data.y_val))
         if history["val_acc"][-1] > best:
             best, best_state = history["val_acc"][-1], copy.deepcopy(model.state_dict())

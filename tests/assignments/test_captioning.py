@@ -101,3 +101,22 @@ def test_training_keeps_the_weights_of_the_best_validation_epoch(rng, monkeypatc
     assert not np.array_equal(snapshots[1]["decoder.out.weight"], snapshots[2]["decoder.out.weight"])
     for key, value in snapshots[1].items():
         np.testing.assert_array_equal(final[key], value, err_msg=key)
+
+
+def test_torch_twin_computes_the_same_scores_and_captions(torch, rng):
+    """Our weights loaded into ``benchmarks.twins.captioning``'s model give the same
+    teacher-forced scores (batch-norm in training mode) and the same greedy captions."""
+    from benchmarks.twins.captioning import build, evaluate as twin_evaluate
+
+    ours = Captioner((1, 28, 28 * captioning.DIGITS), "lstm", rng=0)
+    twin = build(torch).float()  # the fixture makes float64 the default dtype
+    renamed = {k.replace("encoder.net.", "encoder.").replace("decoder.", "").replace("init_hidden.1.", "init_hidden."): v
+               for k, v in ours.state_dict().items()}
+    twin.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in renamed.items()})
+    images = rng.random((6, 1, 28, 28 * captioning.DIGITS), dtype=np.float32)
+    labels = rng.integers(0, 10, (6, captioning.DIGITS))
+    tokens = teacher_tokens(labels)
+    want = ours(mg.Tensor(images), tokens).data
+    got = twin(torch.from_numpy(images), torch.from_numpy(tokens)).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert twin_evaluate(torch, twin, images, labels) == evaluate(ours, images, labels)
