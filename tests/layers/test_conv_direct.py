@@ -231,8 +231,9 @@ def test_space_to_depth_kernels_match_naive(shape, stride, padding, extra, dtype
 
 
 @settings(max_examples=40)
-@given(cfg=phase_configs(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)))
-def test_strided_convolutions_through_their_phases_match_naive(cfg, op):
+@given(cfg=phase_configs(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)), split=st.booleans())
+def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split):
+    """``split``: every call split over the batch in threads, the reshuffles included."""
     x, w, b = _arrays(cfg, 6)
     args = (cfg["stride"], cfg["padding"], (1, 1), 1)
     out = naive.conv2d(x, w, b, *args)
@@ -241,6 +242,8 @@ def test_strided_convolutions_through_their_phases_match_naive(cfg, op):
     calls = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(C, "_space_to_depth", lambda *a: calls.append(1) or _space_to_depth(*a))
+        if split:
+            patch.setattr(P, "MIN_PARALLEL_WORK", 0)
         got_out, cache = C.conv2d_forward(x, w, b, *args)
         got = (got_out, *C.conv2d_backward(dout, cache))
         assert len(calls) == 2, "the forward and the weight gradient must both take the phase form"
