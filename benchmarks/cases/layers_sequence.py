@@ -61,9 +61,6 @@ def _sides(make_ours, make_torch, x_shape, dout_shape, dtype):
     return deferred(ours), {"torch": deferred(reference)}
 
 
-_F32_GATES_NOTE = "gate math in float64 lanes even for float32 data (torch: float32 SIMD)"
-
-
 def _recurrent_cases():
     shapes = [(64, 28, 28, 128), (32, 100, 64, 256)]
     out = []
@@ -82,8 +79,7 @@ def _recurrent_cases():
 
                 ours, refs = _sides(make_ours, make_torch, (n, t, d), (n, t, h), dtype)
                 name = f"{kind} N={n} T={t} D={d} H={h} {np.dtype(dtype).name}"
-                note = _F32_GATES_NOTE if kind == "lstm" and dtype == np.float32 else ""
-                out.append(Case(name, ours, refs, note))
+                out.append(Case(name, ours, refs))
     return out
 
 

@@ -1,8 +1,11 @@
 """Vectorisable exp, sigmoid and tanh for the element-wise Numba kernels.
 
 Shared by the recurrent gate kernels, the attention softmax, and the softmax
-and GELU kernels (``exp_neg``, which computes in the argument's own dtype:
-float32 data keeps 8 lanes per AVX2 vector instead of 4).
+and GELU kernels. ``exp_neg``, ``sigmoid`` and ``tanh`` compute in the
+argument's own dtype: float32 data keeps 8 lanes per AVX2 vector instead of
+4, and its exp is a degree-5 polynomial instead of degree 14 (the LSTM's
+float32 gate kernel took 2.55 ms instead of 3.65 over the 28 steps of an
+N=64, H=128 sequence).
 """
 import numpy as np
 from numba import njit, types
@@ -70,7 +73,7 @@ def exp_neg_parts(t):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def sigmoid(a):
+def _sigmoid64(a):
     # One exp of a non-positive argument: exp(-|a|) never overflows.
     scale, q = exp_neg_parts(abs(a))
     e = scale + scale * q
@@ -79,7 +82,7 @@ def sigmoid(a):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def tanh(a):
+def _tanh64(a):
     # tanh|a| = -expm1(-2|a|) / (2 + expm1(-2|a|)); expm1 keeps small |a| exact.
     scale, q = exp_neg_parts(2.0 * abs(a))
     em1 = (scale - 1.0) + scale * q
@@ -98,6 +101,8 @@ def tanh(a):
 _LOG2E_32 = np.float32(_LOG2E)
 _HALF_32 = np.float32(0.5)
 _ONE_32 = np.float32(1.0)
+_TWO_32 = np.float32(2.0)
+_ZERO_32 = np.float32(0.0)
 _LN2_HI_32 = np.float32(0.693359375)
 _LN2_LO_32 = np.float32(-2.12194440e-4)
 _EXP_P_32 = tuple(np.float32(c) for c in (
@@ -117,16 +122,38 @@ def _float32_from_bits(typingctx, bits):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _exp_neg32(t):
+def _exp_neg32_parts(t):
+    """``exp(-t) = scale * (1 + q)`` in float32, as ``exp_neg_parts`` (q is expm1 of the
+    reduced argument; scale is 2**-k, or 0 for k = 127)."""
     t = min(t, _EXP_T_MAX_32)
     k = np.int32(t * _LOG2E_32 + _HALF_32)
     kf = np.float32(k)
     r = (kf * _LN2_HI_32 - t) + kf * _LN2_LO_32  # -t + k ln2, exact high part
     c5, c4, c3, c2, c1, c0 = _EXP_P_32
     p = ((((c5 * r + c4) * r + c3) * r + c2) * r + c1) * r + c0
-    e = p * (r * r) + r + _ONE_32
-    # 2**-k (0 for k = 127); a product, so a NaN in e stays NaN.
-    return _float32_from_bits((np.int32(127) - k) << 23) * e
+    return _float32_from_bits((np.int32(127) - k) << 23), p * (r * r) + r
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _exp_neg32(t):
+    scale, q = _exp_neg32_parts(t)
+    return scale * (q + _ONE_32)  # a product, so a NaN in q stays NaN
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _sigmoid32(a):
+    scale, q = _exp_neg32_parts(abs(a))
+    e = scale * (q + _ONE_32)
+    s = _ONE_32 / (_ONE_32 + e)
+    return s if a >= _ZERO_32 else e * s
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _tanh32(a):
+    scale, q = _exp_neg32_parts(_TWO_32 * abs(a))
+    em1 = (scale - _ONE_32) + scale * q
+    t = (_ZERO_32 - em1) / (_TWO_32 + em1)
+    return t if a >= _ZERO_32 else -t
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -146,4 +173,35 @@ def _exp_neg_overload(t):
         return lambda t: _exp_neg32(t)
     if t == types.float64:
         return lambda t: _exp_neg64(t)
+    return None
+
+
+def sigmoid(a):
+    """``1 / (1 + exp(-a))`` in a's own float type, without overflow (jitted code only)."""
+    raise NotImplementedError("sigmoid is for Numba-compiled code")
+
+
+def tanh(a):
+    """``tanh(a)`` in a's own float type, accurate near 0 (jitted code only)."""
+    raise NotImplementedError("tanh is for Numba-compiled code")
+
+
+# Not inlined in Numba's IR, as exp_neg is: inlining these (a select after an inlined
+# function) raised Numba's "variable is not in scope" warnings. LLVM inlines the
+# calls anyway; the gate loops stay vectorised.
+@overload(sigmoid, jit_options=JIT_OPTIONS)
+def _sigmoid_overload(a):
+    if a == types.float32:
+        return _sigmoid32.py_func
+    if a == types.float64:
+        return _sigmoid64.py_func
+    return None
+
+
+@overload(tanh, jit_options=JIT_OPTIONS)
+def _tanh_overload(a):
+    if a == types.float32:
+        return _tanh32.py_func
+    if a == types.float64:
+        return _tanh64.py_func
     return None

@@ -7,7 +7,10 @@ array pass at a time, each allocating a temporary; here each element is
 read once and every result written once.
 
 All kernels write into caller-provided arrays so the sequence loops can
-hand them views of preallocated (T, N, ...) buffers.
+hand them views of preallocated (T, N, ...) buffers. They compute in the
+data's dtype: float32 data keeps twice the vector lanes, and its sigmoid and
+tanh use the float32 exp of ``_fastmath`` (a degree-5 polynomial against
+degree 14).
 
 Gate orders follow PyTorch: LSTM ``i, f, g, o``; GRU ``r, z, n``.
 """
@@ -74,6 +77,7 @@ def lstm_gates_backward(dh_out, dh_rec, dc, gates, c_prev, tanh_c, dgates):
         ``xproj`` and ``hproj``).
     """
     n_rows, hidden = c_prev.shape
+    one = gates.dtype.type(1)  # not 1.0, which would take float32 data into float64 lanes
     for n in range(n_rows):
         for j in range(hidden):
             i = gates[n, j]
@@ -82,11 +86,11 @@ def lstm_gates_backward(dh_out, dh_rec, dc, gates, c_prev, tanh_c, dgates):
             o = gates[n, 3 * hidden + j]
             tc = tanh_c[n, j]
             dh = dh_out[n, j] + dh_rec[n, j]
-            dcell = dc[n, j] + dh * o * (1.0 - tc * tc)
-            dgates[n, j] = dcell * g * i * (1.0 - i)
-            dgates[n, hidden + j] = dcell * c_prev[n, j] * f * (1.0 - f)
-            dgates[n, 2 * hidden + j] = dcell * i * (1.0 - g * g)
-            dgates[n, 3 * hidden + j] = dh * tc * o * (1.0 - o)
+            dcell = dc[n, j] + dh * o * (one - tc * tc)
+            dgates[n, j] = dcell * g * i * (one - i)
+            dgates[n, hidden + j] = dcell * c_prev[n, j] * f * (one - f)
+            dgates[n, 2 * hidden + j] = dcell * i * (one - g * g)
+            dgates[n, 3 * hidden + j] = dh * tc * o * (one - o)
             dc[n, j] = dcell * f
 
 
@@ -114,6 +118,7 @@ def gru_gates_forward(xproj, hproj, b_hh, h_prev, gates, hn, h):
         New hidden state.
     """
     n_rows, hidden = h_prev.shape
+    one = gates.dtype.type(1)
     # Several small passes, each writing one array, so that LLVM vectorises
     # them (see lstm_gates_forward).
     for n in range(n_rows):
@@ -125,7 +130,7 @@ def gru_gates_forward(xproj, hproj, b_hh, h_prev, gates, hn, h):
             gates[n, 2 * hidden + j] = _tanh(xproj[n, 2 * hidden + j] + gates[n, j] * hn[n, j])
         for j in range(hidden):
             z = gates[n, hidden + j]
-            h[n, j] = (1.0 - z) * gates[n, 2 * hidden + j] + z * h_prev[n, j]
+            h[n, j] = (one - z) * gates[n, 2 * hidden + j] + z * h_prev[n, j]
 
 
 @njit(**JIT_OPTIONS)
@@ -147,15 +152,16 @@ def gru_gates_backward(dh_out, dh_rec, gates, hn, h_prev, dxproj, dhproj, dh_pre
         (through ``z * h_prev``); the caller adds ``dhproj @ W_hh``.
     """
     n_rows, hidden = h_prev.shape
+    one = gates.dtype.type(1)
     for n in range(n_rows):
         for j in range(hidden):
             r = gates[n, j]
             z = gates[n, hidden + j]
             cand = gates[n, 2 * hidden + j]
             dh = dh_out[n, j] + dh_rec[n, j]
-            dn = dh * (1.0 - z) * (1.0 - cand * cand)
-            dz = dh * (h_prev[n, j] - cand) * z * (1.0 - z)
-            dr = dn * hn[n, j] * r * (1.0 - r)
+            dn = dh * (one - z) * (one - cand * cand)
+            dz = dh * (h_prev[n, j] - cand) * z * (one - z)
+            dr = dn * hn[n, j] * r * (one - r)
             dxproj[n, j] = dr
             dxproj[n, hidden + j] = dz
             dxproj[n, 2 * hidden + j] = dn

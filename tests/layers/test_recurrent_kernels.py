@@ -82,3 +82,29 @@ def test_inline_activations_are_accurate_everywhere(kind):
     xproj[0, 0 if kind == "sigmoid" else 2] = np.nan
     fast.lstm_gates_forward(xproj, np.zeros((n, 4)), np.zeros((n, 1)), gates, c, tanh_c, h)
     assert np.isnan(gates[0, 0 if kind == "sigmoid" else 2])
+
+
+@pytest.mark.parametrize("kind", ["sigmoid", "tanh"])
+def test_inline_activations_in_float32(kind):
+    """The float32 sigmoid/tanh (float32 exp, float32 lanes), probed through the LSTM kernel:
+    within a few float32 ulp wherever the value is a normal float32, 0 below that, NaN kept."""
+    a = np.concatenate([
+        np.linspace(-60, 60, 24001), np.geomspace(1e-30, 30, 2000), -np.geomspace(1e-30, 30, 2000),
+        [0.0, 100.0, -100.0, 1e30, -1e30, np.inf, -np.inf],
+    ]).astype(np.float32)
+    n, column = a.size, 0 if kind == "sigmoid" else 2
+    xproj = np.zeros((n, 4), np.float32)
+    xproj[:, column] = a
+    outputs = [np.empty((n, 4), np.float32)] + [np.empty((n, 1), np.float32) for _ in range(3)]
+    fast.lstm_gates_forward(xproj, np.zeros_like(xproj), np.zeros((n, 1), np.float32), *outputs)
+    got = outputs[0][:, column].astype(np.float64)
+    with np.errstate(over="ignore"):
+        a64 = a.astype(np.float64)
+        want = 1 / (1 + np.exp(-a64)) if kind == "sigmoid" else np.tanh(a64)
+    normal = np.abs(want) >= np.finfo(np.float32).tiny
+    rel = np.abs(got - want)[normal] / np.abs(want[normal])
+    assert rel.max() < 4 * np.finfo(np.float32).eps, f"worst at a={a[normal][np.argmax(rel)]!r}"
+    assert np.all(got[~normal] == 0)
+    xproj[0, column] = np.nan
+    fast.lstm_gates_forward(xproj, np.zeros_like(xproj), np.zeros((n, 1), np.float32), *outputs)
+    assert np.isnan(outputs[0][0, column])
