@@ -65,6 +65,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    for flag in ("epochs", "train_strips", "threads"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
     torch = setup(args.threads, args.seed)
     data = load_mnist5k()
     rng = np.random.default_rng(args.seed)
