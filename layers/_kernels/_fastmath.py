@@ -186,22 +186,20 @@ def tanh(a):
     raise NotImplementedError("tanh is for Numba-compiled code")
 
 
+def _by_dtype(float32_impl, float64_impl):
+    """An ``overload`` typer for ``sigmoid`` or ``tanh``: the float32 or the float64
+    implementation by the argument's type."""
+    def typer(a):
+        if a == types.float32:
+            return float32_impl.py_func
+        if a == types.float64:
+            return float64_impl.py_func
+        return None
+    return typer
+
+
 # Not inlined in Numba's IR, as exp_neg is: inlining these (a select after an inlined
 # function) raised Numba's "variable is not in scope" warnings. LLVM inlines the
 # calls anyway; the gate loops stay vectorised.
-@overload(sigmoid, jit_options=JIT_OPTIONS)
-def _sigmoid_overload(a):
-    if a == types.float32:
-        return _sigmoid32.py_func
-    if a == types.float64:
-        return _sigmoid64.py_func
-    return None
-
-
-@overload(tanh, jit_options=JIT_OPTIONS)
-def _tanh_overload(a):
-    if a == types.float32:
-        return _tanh32.py_func
-    if a == types.float64:
-        return _tanh64.py_func
-    return None
+overload(sigmoid, jit_options=JIT_OPTIONS)(_by_dtype(_sigmoid32, _sigmoid64))
+overload(tanh, jit_options=JIT_OPTIONS)(_by_dtype(_tanh32, _tanh64))
