@@ -39,14 +39,18 @@ BLOCK_VECTORS = 16
 BLOCK_BYTES = BLOCK_VECTORS * VECTOR_BYTES
 
 
+def _block_count(dtype):
+    """Elements of the Numba float type ``dtype`` in BLOCK_BYTES."""
+    return BLOCK_BYTES // (dtype.bitwidth // 8)
+
+
 @intrinsic
 def block_values(typingctx, like):
     """How many elements of the array ``like``'s dtype a block holds, as a compile-time
     constant (LLVM then unrolls loops bounded by it; ``like.itemsize`` is read at run time)."""
-    dtype = like.dtype
+    count = _block_count(like.dtype)
 
     def codegen(context, builder, signature, args):
-        count = BLOCK_BYTES // context.get_abi_sizeof(context.get_value_type(dtype))
         return context.get_constant(types.intp, count)
 
     return types.intp(like), codegen
@@ -56,10 +60,9 @@ def block_values(typingctx, like):
 def register_block(typingctx, like):
     """A pointer to BLOCK_BYTES of scratch on the calling function's stack, typed as the
     elements of the array ``like`` (wrap it with ``numba.carray``)."""
-    dtype = like.dtype
+    dtype, count = like.dtype, _block_count(like.dtype)
 
     def codegen(context, builder, signature, args):
-        count = BLOCK_BYTES // context.get_abi_sizeof(context.get_value_type(dtype))
         return cgutils.alloca_once(builder, context.get_value_type(dtype), size=count)
 
     return types.CPointer(dtype)(like), codegen
