@@ -53,8 +53,10 @@ from minigrad.validation import (
 )
 
 from ._geometry import check_image, check_pair, check_window_fits, conv_out_size, pair
+from ._kernels._registers import VECTOR_BYTES
 from ._kernels.conv import (
-    col2im, correlate_direct, correlate_direct_weight_grad, im2col, shuffle_phases)
+    OUTER_TAPS, col2im, correlate_direct, correlate_direct_weight_grad, correlate_direct_weight_grad_outer,
+    im2col, shuffle_phases)
 from ._parallel import map_batch
 from ._workspace import workspace
 
@@ -80,6 +82,12 @@ CHUNK_BYTES = 4 << 20
 #   8x8, where the GEMM is efficient.
 DIRECT_MAX_TAPS = 576
 DIRECT_THIN_TAPS = 288
+
+# The direct weight gradient as outer products (``correlate_direct_weight_grad_outer``) pads
+# the filters to whole vectors and the taps to whole blocks; it is taken where that adds at
+# most OUTER_PADDING of work. With 256-bit vectors it won only where the other kernel wastes
+# a quarter of its products or more on padding pixels (7x7 and 14x14 images, not 28x28).
+OUTER_PADDING = 1.125
 
 
 class Geometry(NamedTuple):
@@ -275,11 +283,23 @@ def _correlate_grads_direct(src, wmat_t, geom, image_grad, image):
     if image is None:
         return None
     live = _live_taps(geom, weight[0].size)
+    kernel = (correlate_direct_weight_grad_outer if _outer_pays(len(weight), len(live), geom, src.itemsize)
+              else correlate_direct_weight_grad)
     # One float64 sum per slice of the batch, added in slice order.
-    partial = map_batch(lambda a, b: correlate_direct_weight_grad(image[a:b], src[a:b], *geom.kernel,
-                                                                  *geom.padding, *geom.dilation, live),
+    partial = map_batch(lambda a, b: kernel(image[a:b], src[a:b], *geom.kernel, *geom.padding, *geom.dilation, live),
                         len(image), src.size * len(live))
     return sum(partial[1:], partial[0]).astype(image.dtype).reshape(1, weight.shape[0], -1)
+
+
+def _outer_pays(f_out, taps, geom, itemsize):
+    """Whether the direct weight gradient of ``f_out`` filters by ``taps`` live taps takes the
+    outer-product kernel (see OUTER_PADDING)."""
+    lanes = VECTOR_BYTES // itemsize
+    padded = -(-f_out // lanes) * lanes * -(-taps // OUTER_TAPS) * OUTER_TAPS
+    if padded > OUTER_PADDING * f_out * taps:
+        return False
+    (oh, ow), (kh, kw), (dh, dw) = geom.cols_hw, geom.kernel, geom.dilation
+    return VECTOR_BYTES == 64 or oh * ow <= 0.75 * (oh + dh * (kh - 1)) * (ow + dw * (kw - 1))
 
 
 def _correlate_direct(img, weight, bias, out, padding, dilation, live):

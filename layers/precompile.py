@@ -33,8 +33,10 @@ from . import (
 def _image_modules(dtype):
     """Modules taking (N, 4, 6, 6) images."""
     return [
-        # The first takes the direct convolution kernels, the second im2col + GEMM.
-        Conv2d(4, 3, 3, padding=1, dtype=dtype), Conv2d(4, 4, 3, stride=2, groups=2, bias=False, dtype=dtype),
+        # The first two take the direct convolution kernels (the second's 16 filters the weight
+        # gradient as outer products), the third im2col + GEMM.
+        Conv2d(4, 3, 3, padding=1, dtype=dtype), Conv2d(4, 16, 3, padding=1, dtype=dtype),
+        Conv2d(4, 4, 3, stride=2, groups=2, bias=False, dtype=dtype),
         ConvTranspose2d(4, 3, 2, stride=2, dtype=dtype), MaxPool2d(2), AvgPool2d(2), GlobalAvgPool2d(),
         BatchNorm2d(4, dtype=dtype), BatchNorm2d(4, affine=False, dtype=dtype), GroupNorm(2, 4, dtype=dtype),
         Upsample(2), Upsample(2, mode="bilinear"), Dropout(0.5, rng=0),

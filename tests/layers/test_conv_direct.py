@@ -14,6 +14,7 @@ from tests.conftest import assert_close
 _space_to_depth = C._space_to_depth
 
 TOL = {np.float32: 1e-4, np.float64: 1e-11}  # max abs difference, relative to the largest value
+WEIGHT_GRADS = [K.correlate_direct_weight_grad, K.correlate_direct_weight_grad_outer]
 
 
 @st.composite
@@ -49,8 +50,8 @@ def _pair(x, w, b, dout, cfg):
 @settings(max_examples=60)
 @given(cfg=direct_configs(), keep=st.sampled_from([1.0, 0.6, 0.0]))
 def test_kernels_match_naive(cfg, keep):
-    """Both kernels against the loop twins, with every tap live or only some (``keep`` of them,
-    the others zero in the weights and in the weight gradient)."""
+    """The forward and both weight-gradient kernels against the loop twins, with every tap live
+    or only some (``keep`` of them, the others zero in the weights and in the weight gradient)."""
     x, w, b = _arrays(cfg, 0)
     live = np.flatnonzero(np.random.default_rng(2).random(w[0].size) < keep)
     dead = np.setdiff1d(np.arange(w[0].size), live)
@@ -67,9 +68,10 @@ def test_kernels_match_naive(cfg, keep):
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(cfg["dtype"])
     _, dw_expected, _ = naive.conv2d_backward(dout, x, w, *args)
     dw_expected.reshape(len(w), -1)[:, dead] = 0
-    dw = K.correlate_direct_weight_grad(x, dout, *cfg["w"][2:], *cfg["padding"], *cfg["dilation"], live)
-    assert dw.dtype == np.float64
-    assert_close(dw, dw_expected, _scaled(dw_expected, cfg["dtype"]), "weight gradient")
+    for kernel in WEIGHT_GRADS:
+        dw = kernel(x, dout, *cfg["w"][2:], *cfg["padding"], *cfg["dilation"], live)
+        assert dw.dtype == np.float64
+        assert_close(dw, dw_expected, _scaled(dw_expected, cfg["dtype"]), f"weight gradient ({kernel.__name__})")
 
 
 @settings(max_examples=25)
@@ -84,7 +86,22 @@ def test_weight_grad_sums_groups_of_images(batch, size, channels, filters, dtype
     args = ((1, 1), (1, 1), (1, 1), 1)
     dout = rng.standard_normal((batch, filters, size, size)).astype(dtype)
     _, expected, _ = naive.conv2d_backward(dout, x, w, *args)
-    dw = K.correlate_direct_weight_grad(x, dout, 3, 3, 1, 1, 1, 1, np.arange(channels * 9))
+    for kernel in WEIGHT_GRADS:
+        dw = kernel(x, dout, 3, 3, 1, 1, 1, 1, np.arange(channels * 9))
+        assert_close(dw, expected, _scaled(expected, dtype), f"weight gradient ({kernel.__name__})")
+
+
+@settings(max_examples=20)
+@given(filters=st.integers(1, 40), channels=st.integers(1, 5), dtype=st.sampled_from([np.float32, np.float64]))
+def test_outer_weight_grad_pads_filters_and_taps(filters, channels, dtype):
+    """Filter counts on both sides of whole vectors (16 float32 lanes with AVX-512, 8 with
+    AVX2; 8 and 4 in float64) and tap counts on both sides of whole blocks of OUTER_TAPS."""
+    rng = np.random.default_rng(filters * 8 + channels)
+    x = rng.standard_normal((3, channels, 6, 5)).astype(dtype)
+    dout = rng.standard_normal((3, filters, 6, 5)).astype(dtype)
+    _, expected, _ = naive.conv2d_backward(dout, x, np.zeros((filters, channels, 3, 3), dtype), (1, 1), (1, 1),
+                                           (1, 1), 1)
+    dw = K.correlate_direct_weight_grad_outer(x, dout, 3, 3, 1, 1, 1, 1, np.arange(channels * 9))
     assert_close(dw, expected, _scaled(expected, dtype), "weight gradient")
 
 
@@ -131,6 +148,21 @@ def test_dispatch(weight, stride, groups, size, direct):
     assert C._is_direct(np.zeros((groups, f // groups, cg * kh * kw)), geom) is direct
 
 
+@pytest.mark.parametrize("filters, channels, size, wide, outer", [
+    (64, 64, 7, True, True),      # whole vectors and blocks
+    (64, 64, 7, False, True),     # 256-bit vectors: 49 of 81 padded pixels are output
+    (16, 16, 28, True, True),
+    (16, 16, 28, False, False),   # 256-bit vectors: 784 of 900
+    (8, 8, 64, True, False),      # float32 filters padded to 16 lanes: twice the work
+    (16, 1, 28, True, False),     # 9 taps padded to 16
+    (16, 12, 14, True, True),     # 108 taps padded to 112: 4 %
+])
+def test_outer_weight_grad_dispatch(monkeypatch, filters, channels, size, wide, outer):
+    monkeypatch.setattr(C, "VECTOR_BYTES", 64 if wide else 32)
+    geom = C.Geometry((3, 3), (1, 1), (1, 1), (1, 1), (size, size), (size, size))
+    assert C._outer_pays(filters, channels * 9, geom, 4) is outer
+
+
 def test_conv_transpose_stride_1_takes_direct_kernels(rng, monkeypatch):
     calls = []
     monkeypatch.setattr(C, "correlate_direct", lambda *a: calls.append(1) or K.correlate_direct(*a))
@@ -154,15 +186,19 @@ def test_float32_weight_gradient_accuracy(rng):
     x = rng.standard_normal((32, 4, 64, 64))
     dout = rng.standard_normal((32, 8, 64, 64))
     every = np.arange(4 * 3 * 3)
-    exact = K.correlate_direct_weight_grad(x, dout, 3, 3, 1, 1, 1, 1, every)
-    single = K.correlate_direct_weight_grad(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1, every)
-    assert np.abs(single - exact).max() <= 1e-5 * np.abs(exact).max()
+    for kernel in WEIGHT_GRADS:
+        exact = kernel(x, dout, 3, 3, 1, 1, 1, 1, every)
+        single = kernel(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1, every)
+        assert np.abs(single - exact).max() <= 1e-5 * np.abs(exact).max(), kernel.__name__
 
 
-def test_float32_direct_matches_torch(torch, rng):
+@pytest.mark.parametrize("outer", [False, True])
+def test_float32_direct_matches_torch(torch, rng, monkeypatch, outer):
+    """Through the layer, with either weight-gradient kernel."""
+    monkeypatch.setattr(C, "_outer_pays", lambda *a: outer)
     x = rng.standard_normal((4, 8, 20, 17)).astype(np.float32)
-    w = (0.2 * rng.standard_normal((8, 8, 3, 3))).astype(np.float32)
-    b = rng.standard_normal(8).astype(np.float32)
+    w = (0.2 * rng.standard_normal((16, 8, 3, 3))).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
     tensors = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
     out = C.conv2d(*tensors, padding=1)
     dout = rng.standard_normal(out.shape).astype(np.float32)
