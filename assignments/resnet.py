@@ -3,9 +3,12 @@
 Both networks have a 3x3 stem and three stages of ``depth`` ``BasicBlock``s (16, 32 and 64
 channels; each later stage halves the image), global average pooling and a linear layer:
 ``1 + 6 * depth`` convolutions deep, 13 with the default ``depth`` of 2. The plain network is
-the same stack with every shortcut removed (``ResNet(shortcuts=False)``). Both train with Adam
-on images shifted at random by up to 2 pixels; the validation curves and training losses of the
-two on one plot show what the shortcuts, which pass gradients through each block unchanged, do.
+the same stack with every shortcut removed (``ResNet(shortcuts=False)``). Both train with Adam,
+its rate following a cosine to zero over the run (stepped every batch), on images shifted at
+random by up to 2 pixels; the validation curves and training losses of the two on one plot show
+what the shortcuts, which pass gradients through each block unchanged, do. Without the cosine
+the last epochs' validation accuracy jumped by up to 14 points from one epoch to the next, and
+so did the test accuracy of the epoch kept.
 
 With batch norm, 13 convolutions still train without shortcuts (both curves rise alike);
 ``--set depth=N`` stacks N blocks per stage, for the deeper comparisons where He et al. saw
@@ -14,14 +17,15 @@ plain networks degrade.
 import os
 
 from layers import ResNet, Sequential
-from optim import Adam
+from optim import Adam, CosineAnnealingLR
 
 from . import plots
 from .cli import load_data, save_checkpoint
 from .models import RandomShift, fit, report
 from .settings import declare, integer, training
 
-DESCRIPTION = "ResNet (3 stages x depth basic blocks, 16/32/64) vs the same depth without shortcuts, Adam, +-2 px shifts"
+DESCRIPTION = ("ResNet (3 stages x depth basic blocks, 16/32/64) vs the same depth without shortcuts, "
+               "Adam with a cosine schedule, +-2 px shifts")
 DEFAULTS = training(epochs=10, batch_size=64, lr=1e-3)
 WIDTHS = (16, 32, 64)
 VARIANTS = {"resnet": True, "plain": False}  # name -> shortcuts
@@ -45,8 +49,10 @@ def main(args):
     metrics, models = {}, {}
     for name, shortcuts in VARIANTS.items():
         model = build_model(data, shortcuts, args)
-        solver = fit(model, Adam(model.parameters(), lr=args.lr), data.X_train, data.y_train,
-                     data.X_val, data.y_val, args)
+        optimizer = Adam(model.parameters(), lr=args.lr)
+        steps = args.epochs * -(-len(data.X_train) // args.batch_size)
+        solver = fit(model, optimizer, data.X_train, data.y_train, data.X_val, data.y_val, args,
+                     schedule=CosineAnnealingLR(optimizer, steps), schedule_every="iteration")
         metrics[name] = report(solver, data.X_test, data.y_test, os.path.join(args.out, name))
         metrics[name]["train_loss_history"] = solver.history["loss"]
         models[name] = model

@@ -85,9 +85,16 @@ DIRECT_THIN_TAPS = 288
 
 # The direct weight gradient as outer products (``correlate_direct_weight_grad_outer``) pads
 # the filters to whole vectors and the taps to whole blocks; it is taken where that adds at
-# most OUTER_PADDING of work. With 256-bit vectors it won only where the other kernel wastes
-# a quarter of its products or more on padding pixels (7x7 and 14x14 images, not 28x28).
+# most OUTER_PADDING of work, and where the other kernel, which multiplies the padding pixels
+# too, spends at most OUTER_USEFUL (512-bit vectors; 256-bit: OUTER_USEFUL_256) of its products
+# on output pixels. Measured with one thread, float32, the other kernel / the outer one (ms):
+# 64 -> 64 on (64, 7, 7) 5.30 / 2.56, on (32, 16, 16) 10.07 / 6.61; 32 -> 32 on (128, 14, 14)
+# 7.17 / 6.42; 16 -> 16 on (64, 28, 28) 3.73 / 3.12 (87 % of the products useful), but
+# 16 -> 32 on (32, 32, 32) 4.21 / 5.11 (89 %) and 8 -> 16 on (32, 64, 64) 4.48 / 5.62. With
+# 256-bit vectors the outer kernel won on 7x7 and 14x14 images, not on 28x28.
 OUTER_PADDING = 1.125
+OUTER_USEFUL = 0.875
+OUTER_USEFUL_256 = 0.75
 
 
 class Geometry(NamedTuple):
@@ -293,13 +300,14 @@ def _correlate_grads_direct(src, wmat_t, geom, image_grad, image):
 
 def _outer_pays(f_out, taps, geom, itemsize):
     """Whether the direct weight gradient of ``f_out`` filters by ``taps`` live taps takes the
-    outer-product kernel (see OUTER_PADDING)."""
+    outer-product kernel (see OUTER_PADDING and OUTER_USEFUL)."""
     lanes = VECTOR_BYTES // itemsize
     padded = -(-f_out // lanes) * lanes * -(-taps // OUTER_TAPS) * OUTER_TAPS
     if padded > OUTER_PADDING * f_out * taps:
         return False
     (oh, ow), (kh, kw), (dh, dw) = geom.cols_hw, geom.kernel, geom.dilation
-    return VECTOR_BYTES == 64 or oh * ow <= 0.75 * (oh + dh * (kh - 1)) * (ow + dw * (kw - 1))
+    useful = OUTER_USEFUL if VECTOR_BYTES == 64 else OUTER_USEFUL_256
+    return oh * ow <= useful * (oh + dh * (kh - 1)) * (ow + dw * (kw - 1))
 
 
 def _correlate_direct(img, weight, bias, out, padding, dilation, live):

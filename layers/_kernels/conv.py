@@ -297,16 +297,18 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
 # the products on 7 x 7 images, 16 % on 28 x 28) are skipped, and no sum runs
 # across vector lanes. The filters are padded to whole vectors and the taps to
 # whole blocks, with zeros; ``layers.conv`` takes this kernel where that
-# padding is small. One thread, float32, batch 64, 3x3 (ms, the kernel above /
-# this one, with 512-bit vectors; with 256-bit ones, as on a CPU without
-# AVX-512):
+# padding is small and the images small enough for the kernel above to waste
+# much (``_outer_pays``). One thread, float32, 3x3, batch 64 unless said (ms,
+# the kernel above / this one, with 512-bit vectors; then with 256-bit ones,
+# as on a CPU without AVX-512):
 #
-#   16 -> 16 on 28x28                  3.92 / 3.09     3.45 / 3.67
-#   32 -> 32 on 14x14                  3.47 / 2.78     3.50 / 3.31
-#   64 -> 64 on 7x7                    5.33 / 2.69     5.08 / 3.02
-#   stride 2, 64 -> 64 on 14x14        2.36 / 1.74     2.44 / 2.00
-#   stride 2, 32 -> 32 on 28x28        2.39 / 2.04     2.29 / 2.81
-#   8 -> 8 on 64x64 (filters padded)   2.52 / 4.22
+#   16 -> 16 on 28x28                     3.92 / 3.09     3.45 / 3.67
+#   32 -> 32 on 14x14                     3.47 / 2.78     3.50 / 3.31
+#   64 -> 64 on 7x7                       5.33 / 2.69     5.08 / 3.02
+#   stride 2, 32 -> 64 on 14x14           2.36 / 1.74     2.44 / 2.00
+#   stride 2, 16 -> 32 on 28x28           2.39 / 2.04     2.29 / 2.81
+#   16 -> 32 on 32x32, batch 32           4.21 / 5.11
+#   8 -> 8 on 64x64 (filters padded), 32  2.52 / 4.22
 OUTER_TAPS = 8  # the eight inputs x0..x7 of ``_outer_block``
 
 

@@ -151,8 +151,10 @@ def test_dispatch(weight, stride, groups, size, direct):
 @pytest.mark.parametrize("filters, channels, size, wide, outer", [
     (64, 64, 7, True, True),      # whole vectors and blocks
     (64, 64, 7, False, True),     # 256-bit vectors: 49 of 81 padded pixels are output
-    (16, 16, 28, True, True),
-    (16, 16, 28, False, False),   # 256-bit vectors: 784 of 900
+    (16, 16, 28, True, True),     # 784 of 900 padded pixels are output
+    (16, 16, 28, False, False),   # 256-bit vectors
+    (32, 16, 32, True, False),    # 1024 of 1156: the other kernel wastes little
+    (16, 8, 64, True, False),
     (8, 8, 64, True, False),      # float32 filters padded to 16 lanes: twice the work
     (16, 1, 28, True, False),     # 9 taps padded to 16
     (16, 12, 14, True, True),     # 108 taps padded to 112: 4 %
