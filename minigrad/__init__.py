@@ -13,6 +13,10 @@ import os
 # a value set by the user is kept.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
+from . import _allocator  # noqa: E402  (after the line above: NumPy must not load first)
+
+_allocator.configure()
+
 from . import _methods  # noqa: F401  (installs the operators and op methods on Tensor)
 from . import validation
 from ._dtype import get_default_dtype, set_default_dtype
