@@ -203,6 +203,16 @@ def correlate_direct(img, weight, bias, out, ph, pw, dh, dw, live):
                     target[x] = row[x] + bias[f]
 
 
+@njit(**JIT_OPTIONS)
+def _all_taps(sums, live, n_ch, kh, kw):
+    """The weight gradient (F, C, KH, KW) from ``sums`` (F, len(live)) of the live taps, zero
+    at the others."""
+    full = np.zeros((sums.shape[0], n_ch * kh * kw))
+    for t in range(len(live)):
+        full[:, live[t]] = sums[:, t]
+    return full.reshape(sums.shape[0], n_ch, kh, kw)
+
+
 # The dot products of the weight gradient may be summed in any order
 # ("reassoc"), so that LLVM splits each into one partial sum per vector lane.
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"})
@@ -282,10 +292,7 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
                 total[f, t] += a0
                 if h != f:
                     total[h, t] += b0
-    full = np.zeros((n_filt, n_ch * kh * kw))
-    for t in range(taps):
-        full[:, live[t]] = total[:, t]
-    return full.reshape(n_filt, n_ch, kh, kw)
+    return _all_taps(total, live, n_ch, kh, kw)
 
 
 # The same gradient as outer products: for each output pixel k, the gradient of
@@ -389,10 +396,7 @@ def correlate_direct_weight_grad_outer(img, grad, kh, kw, ph, pw, dh, dw, live):
         for f0 in range(0, padded_filters, lanes):
             for t0 in range(0, padded_taps, OUTER_TAPS):
                 _outer_block(flat, grad_t, offsets, t0, f0, size, hp, wp, oh, ow, total)
-    full = np.zeros((n_filt, n_ch * kh * kw))
-    for t in range(taps):
-        full[:, live[t]] = total[t, :n_filt]
-    return full.reshape(n_filt, n_ch, kh, kw)
+    return _all_taps(total[:taps, :n_filt].T, live, n_ch, kh, kw)
 
 
 # ------------------------------------------------------------- strided, as stride 1

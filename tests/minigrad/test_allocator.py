@@ -10,7 +10,7 @@ import pytest
 # the 8 MB the four leave free at the top of the heap each time, and writing them again
 # faults every page back in (4 x 512 pages per round).
 FAULTS = """
-import json, resource, sys
+import json, resource
 import minigrad
 import numpy as np
 for _ in range(5):
