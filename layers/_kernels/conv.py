@@ -30,7 +30,7 @@ import numpy as np
 from numba import carray, njit
 
 from ._fastmath import JIT_OPTIONS
-from ._registers import BLOCK_VECTORS, block_values, prefer_wide_vectors, register_block
+from ._registers import BLOCK_BYTES, BLOCK_VECTORS, block_values, prefer_wide_vectors, register_block
 
 
 @njit(cache=True)
@@ -162,6 +162,15 @@ def _filter_block(flat, wmat, offsets, f0, k0, wide):
         target = wide[f0 + r, k0:k0 + pixels]
         for k in range(pixels):
             target[k] = acc[r, k]
+
+
+def direct_products(n_filt, n_taps, oh, ow, kw, dw, itemsize):
+    """The multiply-adds ``correlate_direct`` performs per image: ``n_filt`` filters padded to
+    whole blocks of _FILTERS, times the OH rows of the padded width padded to whole blocks
+    of pixels, times ``n_taps``."""
+    pixels = BLOCK_BYTES // itemsize // _FILTERS
+    span = -(-(oh * (ow + (kw - 1) * dw)) // pixels) * pixels
+    return -(-n_filt // _FILTERS) * _FILTERS * span * n_taps
 
 
 @njit(nogil=True, **JIT_OPTIONS)

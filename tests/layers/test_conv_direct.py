@@ -12,6 +12,7 @@ from layers.naive import conv as naive
 from tests.conftest import assert_close
 
 _space_to_depth = C._space_to_depth
+_correlate_grads_columns = C._correlate_grads_columns
 
 TOL = {np.float32: 1e-4, np.float64: 1e-11}  # max abs difference, relative to the largest value
 WEIGHT_GRADS = [K.correlate_direct_weight_grad, K.correlate_direct_weight_grad_outer]
@@ -269,22 +270,27 @@ def test_space_to_depth_kernels_match_naive(shape, stride, padding, extra, dtype
 
 
 @settings(max_examples=40)
-@given(cfg=phase_configs(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)), split=st.booleans())
-def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split):
-    """``split``: every call split over the batch in threads, the reshuffles included."""
+@given(cfg=phase_configs(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)), split=st.booleans(),
+       phase_dx=st.booleans())
+def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split, phase_dx):
+    """``split``: every call split over the batch in threads, the reshuffles included.
+    ``phase_dx``: the image gradient (and the transposed forward) through the phases, else im2col."""
     x, w, b = _arrays(cfg, 6)
     args = (cfg["stride"], cfg["padding"], (1, 1), 1)
     out = naive.conv2d(x, w, b, *args)
     dout = np.random.default_rng(7).standard_normal(out.shape).astype(cfg["dtype"])
     expected = (out, *naive.conv2d_backward(dout, x, w, *args))
-    calls = []
+    calls, columns = [], []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(C, "_space_to_depth", lambda *a: calls.append(1) or _space_to_depth(*a))
+        patch.setattr(C, "_phase_input_grad_pays", lambda *a: phase_dx)
+        patch.setattr(C, "_correlate_grads_columns", lambda *a: columns.append(1) or _correlate_grads_columns(*a))
         if split:
             patch.setattr(P, "MIN_PARALLEL_WORK", 0)
         got_out, cache = C.conv2d_forward(x, w, b, *args)
         got = (got_out, *C.conv2d_backward(dout, cache))
         assert len(calls) == 2, "the forward and the weight gradient must both take the phase form"
+        assert len(columns) == (not phase_dx), "the image gradient must take the engine asked for"
     for name, g, want in zip(("out", "dx", "dw", "db"), got, expected):
         assert g.dtype == cfg["dtype"]
         assert_close(g, want, _scaled(want, cfg["dtype"]), f"conv2d {name}")
@@ -301,10 +307,34 @@ def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split):
     dref = np.random.default_rng(9).standard_normal(ref.shape).astype(cfg["dtype"])
     dxt, dwt, _ = C.conv_transpose2d_backward(dref, tcache)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(C, "_phase_input_grad_pays", lambda *a: not phase_dx)
+        assert_close(C.conv_transpose2d_forward(xt, w, b[:1].repeat(w.shape[1]), *targs)[0], ref,
+                     _scaled(ref, cfg["dtype"]), "conv_transpose2d out, the other engine")
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(C, "_phase_geometry", lambda *a: None)  # the im2col path as the reference
         dxt_ref, dwt_ref, _ = C.conv_transpose2d_backward(dref, tcache)
     assert_close(dxt, dxt_ref, _scaled(dxt_ref, cfg["dtype"]), "conv_transpose2d dx")
     assert_close(dwt, dwt_ref, _scaled(dwt_ref, cfg["dtype"]), "conv_transpose2d dw")
+
+
+def test_phase_image_gradient_dispatch():
+    """The phase form's image gradient is taken where at least a third of its products count:
+    3x3 stride 2 from 28x28 (0.43), not from 14x14 (0.22); the FCN's 4x4 stride-2 up-convolution
+    (all taps live) on 8x8 (0.5)."""
+    for hw, out_hw, channels, filters, pays in (((28, 28), (14, 14), 16, 32, True), ((14, 14), (7, 7), 32, 64, False)):
+        geom = C.Geometry((3, 3), (2, 2), (1, 1), (1, 1), hw, out_hw)
+        phases = C._phase_geometry(np.zeros((1, filters, channels * 9)), geom)
+        assert C._phase_input_grad_pays(filters, channels, geom, phases, 4) is pays
+    fcn = C.Geometry((4, 4), (2, 2), (1, 1), (1, 1), (16, 16), (8, 8))
+    assert C._phase_input_grad_pays(11, 11, fcn, C._phase_geometry(np.zeros((1, 11, 11 * 16)), fcn), 4)
+
+
+def test_direct_products_counts_whole_blocks():
+    """``direct_products`` against a count of the blocks ``correlate_direct`` runs."""
+    pixels = K.BLOCK_BYTES // 4 // K._FILTERS
+    for filters, (oh, ow, kw) in ((5, (7, 7, 3)), (16, (14, 14, 3)), (4, (1, pixels - 2, 3))):
+        blocks = -(-(oh * (ow + kw - 1)) // pixels)
+        assert K.direct_products(filters, 9, oh, ow, kw, 1, 4) == -(-filters // 4) * 4 * blocks * pixels * 9
 
 
 def test_phase_form_dispatch():
