@@ -14,6 +14,15 @@ def nearest(x, scale):
     return out
 
 
+def nearest_backward(dout, shape, scale):
+    """dx[n, c, y, x] = the sum of dout over the scale x scale block of output pixels of (y, x)."""
+    dx = np.zeros(shape, dout.dtype)
+    for oy in range(dout.shape[2]):
+        for ox in range(dout.shape[3]):
+            dx[:, :, oy // scale, ox // scale] += dout[:, :, oy, ox]
+    return dx
+
+
 def _source(o, scale, size):
     """Input position of output index ``o`` (half-pixel centres, clamped at 0)."""
     src = max((o + 0.5) / scale - 0.5, 0.0)

@@ -18,8 +18,11 @@ def test_kernels_match_naive(shape, scale, dtype):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
     tol = 1e-6 if dtype == np.float32 else 1e-14
-    out, _ = U.upsample_nearest2d_forward(x, scale)
+    out, cache = U.upsample_nearest2d_forward(x, scale)
     np.testing.assert_array_equal(out, naive.nearest(x, scale))
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    assert_close(U.upsample_nearest2d_backward(dout, cache), naive.nearest_backward(dout, shape, scale), tol,
+                 "nearest backward")
     out, cache = U.upsample_bilinear2d_forward(x, scale)
     assert out.dtype == dtype
     assert_close(out, naive.bilinear(x, scale), tol, "bilinear forward")
