@@ -329,12 +329,34 @@ def test_phase_image_gradient_dispatch():
     assert C._phase_input_grad_pays(11, 11, fcn, C._phase_geometry(np.zeros((1, 11, 11 * 16)), fcn), 4)
 
 
-def test_direct_products_counts_whole_blocks():
-    """``direct_products`` against a count of the blocks ``correlate_direct`` runs."""
-    pixels = K.BLOCK_BYTES // 4 // K._FILTERS
-    for filters, (oh, ow, kw) in ((5, (7, 7, 3)), (16, (14, 14, 3)), (4, (1, pixels - 2, 3))):
-        blocks = -(-(oh * (ow + kw - 1)) // pixels)
-        assert K.direct_products(filters, 9, oh, ow, kw, 1, 4) == -(-filters // 4) * 4 * blocks * pixels * 9
+def test_pixel_span_ends_in_a_half_block_where_the_rest_fits():
+    for pixels in (16, 32, 64):
+        half = pixels // 2
+        for values, span in ((pixels, pixels), (2 * pixels + 1, 2 * pixels + half), (half, half),
+                             (2 * pixels + half, 2 * pixels + half), (2 * pixels + half + 1, 3 * pixels)):
+            assert K._pixel_span(values, pixels) == span
+    assert K.direct_products(5, 9, 14, 14, 3, 1, 4) == 8 * K._pixel_span(14 * 16, K.BLOCK_BYTES // 16) * 9
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_kernel_over_every_kind_of_last_block(dtype):
+    """Rows of 1 to 3 whole blocks of pixels (``OH * WP``), ending in nothing, in less than half
+    a block or in more (8x8, 14x14, 16x16, 28x28 and 7x7 among them), against the naive twin."""
+    pixels = K.BLOCK_BYTES // np.dtype(dtype).itemsize // K._FILTERS
+    rng = np.random.default_rng(pixels)
+    sizes = {(h, w) for h in (1, 2, 3) for w in range(1, 3 * pixels) if (h * (w + 2)) <= 3 * pixels}
+    rests = set()
+    for h, w in sorted(sizes)[::7] + [(8, 8), (14, 14), (16, 16), (28, 28), (7, 7)]:
+        x = rng.standard_normal((2, 3, h, w)).astype(dtype)
+        weight = rng.standard_normal((5, 3, 3, 3)).astype(dtype)
+        bias = rng.standard_normal(5).astype(dtype)
+        expected = naive.conv2d(x, weight, bias, (1, 1), (1, 1), (1, 1), 1)
+        out = np.full(expected.shape, np.nan, dtype)
+        K.correlate_direct(x, weight, bias, out, 1, 1, 1, 1, np.arange(27))
+        assert_close(out, expected, _scaled(expected, dtype), f"forward on {h}x{w}")
+        rest = h * (w + 2) % pixels
+        rests.add(0 if rest == 0 else 1 if 2 * rest <= pixels else 2)
+    assert rests == {0, 1, 2}
 
 
 def test_phase_form_dispatch():
