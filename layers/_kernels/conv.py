@@ -126,11 +126,12 @@ def _pad_into(src, dst, ph, pw):
     dst[...] = 0
     y0, y1 = _inside(-ph, src.shape[1], dst.shape[1])
     x0, x1 = _inside(-pw, src.shape[2], dst.shape[2])
+    # Unsigned indices, in range by _inside: slicing each row (views of 7 to 30 values), as
+    # this loop once did, made it 3x slower.
     for c in range(src.shape[0]):
         for y in range(y0, y1):
-            d, s = dst[c, y, x0:x1], src[c, y - ph, x0 - pw:x1 - pw]
-            for k in range(x1 - x0):
-                d[k] = s[k]
+            for x in range(x0, x1):
+                dst[c, uintp(y), uintp(x)] = src[c, uintp(y - ph), uintp(x - pw)]
 
 
 @njit(**JIT_OPTIONS)
@@ -423,15 +424,15 @@ def correlate_direct_weight_grad_outer(img, grad, kh, kw, ph, pw, dh, dw, live):
     padded = np.zeros((n_ch, group, hp, wp), img.dtype)
     flat = padded.ravel()
     grad_t = np.zeros((group * oh * ow, padded_filters), img.dtype)
+    pixels_of = grad.reshape(n_img, n_filt, oh * ow)
     for n0 in range(0, n_img, group):
         size = min(group, n_img - n0)
         for m in range(size):
             _pad_into(img[n0 + m], padded[:, m], ph, pw)
-            for y in range(oh):
-                for x in range(ow):
-                    row = grad_t[(m * oh + y) * ow + x]
-                    for f in range(n_filt):
-                        row[f] = grad[n0 + m, f, y, x]
+            # Read along the gradient's rows: over f, it is strided by a plane.
+            for f in range(n_filt):
+                for k in range(oh * ow):
+                    grad_t[uintp(m * oh * ow + k), f] = pixels_of[n0 + m, f, k]
         for f0 in range(0, padded_filters, lanes):
             for t0 in range(0, padded_taps, OUTER_TAPS):
                 _outer_block(flat, grad_t, offsets, t0, f0, size, hp, wp, oh, ow, total)
