@@ -111,6 +111,10 @@ class Geometry(NamedTuple):
     image_hw: tuple
     cols_hw: tuple
     live: np.ndarray = None  # the taps the direct kernels compute (int64 indices); None: all
+    # How the direct kernels read the image side: (sh, sw, ph, pw), the sh x sw phases of the
+    # image zero-padded by (ph, pw) (the phase form, below); None: the image zero-padded by
+    # ``padding``.
+    phases_of: tuple = None
 
 
 def _chunks(n, bytes_per_item):
@@ -212,11 +216,11 @@ def _correlate(img, wmat, geom, out, bias=None):
     groups, f_out, _ = wmat.shape
     phases = _phase_geometry(wmat, geom)
     if phases is not None:
-        _correlate(_space_to_depth(img, geom, phases), _phase_weight(wmat, geom), phases, out, bias)
+        _correlate(img, _phase_weight(wmat, geom), phases, out, bias)
         return
     if _is_direct(wmat, geom):
         bias = np.zeros(f_out, img.dtype) if bias is None else np.ascontiguousarray(bias, img.dtype)
-        _correlate_direct(img, _direct_weight(wmat, geom), bias, out, geom.padding, geom.dilation,
+        _correlate_direct(img, _direct_weight(wmat, geom), bias, out, _placement(geom), geom.dilation,
                           _live_taps(geom, wmat.shape[2]))
         return
     length = geom.cols_hw[0] * geom.cols_hw[1]
@@ -293,16 +297,16 @@ def _correlate_grads_direct(src, wmat_t, geom, image_grad, image):
         flipped = np.ascontiguousarray(weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
         padding = [d * (k - 1) - p for d, k, p in zip(geom.dilation, geom.kernel, geom.padding)]
         # Every tap: the phase form's zero taps differ from one flipped filter to the next.
-        _correlate_direct(src, flipped, np.zeros(flipped.shape[0], src.dtype), image_grad, padding, geom.dilation,
-                          np.arange(flipped[0].size))
+        _correlate_direct(src, flipped, np.zeros(flipped.shape[0], src.dtype), image_grad, (1, 1, *padding),
+                          geom.dilation, np.arange(flipped[0].size))
     if image is None:
         return None
     live = _live_taps(geom, weight[0].size)
     kernel = (correlate_direct_weight_grad_outer if _outer_pays(len(weight), len(live), geom, src.itemsize)
               else correlate_direct_weight_grad)
     # One float64 sum per slice of the batch, added in slice order.
-    partial = map_batch(lambda a, b: kernel(image[a:b], src[a:b], *geom.kernel, *geom.padding, *geom.dilation, live),
-                        len(image), src.size * len(live))
+    partial = map_batch(lambda a, b: kernel(image[a:b], src[a:b], *geom.kernel, *_placement(geom), *geom.dilation,
+                                            live), len(image), src.size * len(live))
     return sum(partial[1:], partial[0]).astype(image.dtype).reshape(1, weight.shape[0], -1)
 
 
@@ -318,10 +322,16 @@ def _outer_pays(f_out, taps, geom, itemsize):
     return oh * ow <= useful * (oh + dh * (kh - 1)) * (ow + dw * (kw - 1))
 
 
-def _correlate_direct(img, weight, bias, out, padding, dilation, live):
-    """``correlate_direct`` over slices of the batch in parallel (``layers._parallel``)."""
-    map_batch(lambda a, b: correlate_direct(img[a:b], weight, bias, out[a:b], *padding, *dilation, live),
+def _correlate_direct(img, weight, bias, out, placement, dilation, live):
+    """``correlate_direct`` over slices of the batch in parallel (``layers._parallel``), the
+    images read as ``placement`` (sh, sw, ph, pw) says."""
+    map_batch(lambda a, b: correlate_direct(img[a:b], weight, bias, out[a:b], *placement, *dilation, live),
               len(img), out.size * len(live))
+
+
+def _placement(geom):
+    """How the direct kernels read ``geom``'s image side: (sh, sw, ph, pw) (see ``Geometry``)."""
+    return (1, 1, *geom.padding) if geom.phases_of is None else geom.phases_of
 
 
 def _live_taps(geom, taps):
@@ -369,7 +379,7 @@ def _strided_phase_geometry(f_out, taps_per_filter, geom):
     cols = sw * np.arange(kernel[1])[None, :] + np.arange(sw)[:, None] < kw    # (q, b)
     real = rows[:, None, :, None] & cols[None, :, None, :]                      # (p, q, a, b)
     live = np.flatnonzero(np.tile(real.ravel(), channels))
-    phases = Geometry(kernel, (1, 1), (0, 0), (1, 1), phase_hw, geom.cols_hw, live)
+    phases = Geometry(kernel, (1, 1), (0, 0), (1, 1), phase_hw, geom.cols_hw, live, (*geom.stride, *geom.padding))
     taps = channels * math.prod(geom.stride) * math.prod(kernel)
     return phases if _takes_direct(f_out, taps, phases) else None
 
@@ -388,18 +398,8 @@ PHASE_INPUT_GRAD_USEFUL = 1 / 3
 _SHUFFLE_WORK = 30
 
 
-def _space_to_depth(img, geom, phases):
-    """img (N, C, H, W), zero-padded by ``geom.padding``, as its phases (N, C*sh*sw, H', W'):
-    ``out[n, (c, p, q), y, x] = padded[n, c, sh*y + p, sw*x + q]`` (zero past the image)."""
-    (n, c), (sh, sw), (ph, pw) = img.shape[:2], geom.stride, geom.padding
-    out = np.empty((n, c * sh * sw, *phases.image_hw), img.dtype)
-    img = np.ascontiguousarray(img)
-    map_batch(lambda a, b: shuffle_phases(img[a:b], out[a:b], sh, sw, ph, pw, True), n, _SHUFFLE_WORK * out.size)
-    return out
-
-
 def _depth_to_space_into(phase_grad, geom, out):
-    """The adjoint of ``_space_to_depth``: ``out`` (N, C, H, W) = the gradient ``phase_grad``
+    """The adjoint of reading an image through its phases: ``out`` (N, C, H, W) = the gradient ``phase_grad``
     (N, C*sh*sw, H', W') put back on the padded image, its border dropped."""
     map_batch(lambda a, b: shuffle_phases(out[a:b], phase_grad[a:b], *geom.stride, *geom.padding, False),
               len(out), _SHUFFLE_WORK * phase_grad.size)
@@ -434,13 +434,12 @@ def _correlate_grads_phased(src, wmat_t, geom, phases, image_grad, image):
             return None
         image_grad = None
     (sh, sw), (kh, kw) = geom.stride, geom.kernel
-    phase_image = None if image is None else _space_to_depth(image, geom, phases)
     phase_grad = None
     if image_grad is not None:
         channels = image_grad.shape[1] * sh * sw
         phase_grad = np.empty((len(src), channels, *phases.image_hw), src.dtype)
     phase_wmat_t = _phase_weight(wmat_t.transpose(0, 2, 1), geom).transpose(0, 2, 1)
-    grad = _correlate_grads(src, phase_wmat_t, phases, phase_grad, phase_image)
+    grad = _correlate_grads(src, phase_wmat_t, phases, phase_grad, image)
     if image_grad is not None:
         _depth_to_space_into(phase_grad, geom, image_grad)
     if grad is None:

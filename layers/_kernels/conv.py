@@ -114,27 +114,6 @@ _GROUP_VALUES = 1024  # the weight gradient sums images together up to this many
 
 
 @njit(**JIT_OPTIONS)
-def _inside(offset, size, n_out):
-    """Output indices ``[lo, hi)`` whose input index ``index + offset`` lies in ``[0, size)``."""
-    lo = min(n_out, max(0, -offset))
-    return lo, max(lo, min(n_out, size - offset))
-
-
-@njit(**JIT_OPTIONS)
-def _pad_into(src, dst, ph, pw):
-    """``dst`` (C, HP, WP) = ``src`` (C, H, W) shifted by (ph, pw), zero elsewhere (negative: cropped)."""
-    dst[...] = 0
-    y0, y1 = _inside(-ph, src.shape[1], dst.shape[1])
-    x0, x1 = _inside(-pw, src.shape[2], dst.shape[2])
-    # Unsigned indices, in range by _inside: slicing each row (views of 7 to 30 values), as
-    # this loop once did, made it 3x slower.
-    for c in range(src.shape[0]):
-        for y in range(y0, y1):
-            for x in range(x0, x1):
-                dst[c, uintp(y), uintp(x)] = src[c, uintp(y - ph), uintp(x - pw)]
-
-
-@njit(**JIT_OPTIONS)
 def _tap_offsets(n_ch, kh, kw, dh, dw, hp, wp):
     """Start of tap (c, i, j) in a flattened (C, HP, WP) padded image, as (C*KH*KW,) int64."""
     offsets = np.empty(n_ch * kh * kw, np.int64)
@@ -203,18 +182,19 @@ def direct_products(n_filt, n_taps, oh, ow, kw, dw, itemsize):
 
 
 @njit(nogil=True, **JIT_OPTIONS)
-def correlate_direct(img, weight, bias, out, ph, pw, dh, dw, live):
-    """Stride-1 correlation, overwriting ``out`` (N, F, OH, OW).
+def correlate_direct(img, weight, bias, out, sh, sw, ph, pw, dh, dw, live):
+    """Stride-1 correlation of an image's phases, overwriting ``out`` (N, F, OH, OW).
 
     ``out[n, f, y, x] = bias[f] + sum over c, i, j of
-    weight[f, c, i, j] * img[n, c, y - ph + i*dh, x - pw + j*dw]``, the image
-    (N, C, H, W) being zero outside its borders; weight (F, C, KH, KW), bias
-    (F,). A negative padding crops the image. Only the taps listed in
-    ``live`` (int64 indices into the flattened (C, KH, KW)) are computed; the
-    others are taken as zero in every filter (``np.arange(C*KH*KW)``: all).
+    weight[f, c, i, j] * phases[c, y + i*dh, x + j*dw]``, where ``phases`` (C, HP, WP) are the
+    sh x sw phases of image n of img (N, C0, H, W), C = C0*sh*sw, zero-padded by (ph, pw)
+    (``place_phases``; stride 1: the zero-padded image, which a negative padding crops);
+    weight (F, C, KH, KW), bias (F,). Only the taps listed in ``live`` (int64 indices into
+    the flattened (C, KH, KW)) are computed; the others are taken as zero in every filter
+    (``np.arange(C*KH*KW)``: all).
     """
-    n_img, n_ch = img.shape[0], img.shape[1]
-    n_filt, _, kh, kw = weight.shape
+    n_img = img.shape[0]
+    n_filt, n_ch, kh, kw = weight.shape
     oh, ow = out.shape[2], out.shape[3]
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
     pixels = block_values(img) // _FILTERS
@@ -230,7 +210,7 @@ def correlate_direct(img, weight, bias, out, ph, pw, dh, dw, live):
     wmat[:n_filt] = weight.reshape(n_filt, n_ch * kh * kw)[:, live]
     wide = np.empty((n_block, span), img.dtype)
     for n in range(n_img):
-        _pad_into(img[n], image, ph, pw)
+        place_phases(img[n], image, sh, sw, ph, pw, True)
         for f0 in range(0, n_block, _FILTERS):
             for k0 in range(0, span - pixels + 1, pixels):
                 _filter_block(padded, wmat, offsets, f0, k0, wide)
@@ -256,17 +236,17 @@ def _all_taps(sums, live, n_ch, kh, kw):
 # The dot products of the weight gradient may be summed in any order
 # ("reassoc"), so that LLVM splits each into one partial sum per vector lane.
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"})
-def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
+def correlate_direct_weight_grad(img, grad, kh, kw, sh, sw, ph, pw, dh, dw, live):
     """The gradient of ``correlate_direct``'s output in its weight, as float64 (F, C, KH, KW).
 
-    ``sum over n, y, x of grad[n, f, y, x] * img[n, c, y - ph + i*dh, x - pw + j*dw]``
-    for img (N, C, H, W) and grad (N, F, OH, OW), for the taps in ``live``
-    (as in ``correlate_direct``; zero for the others). The images are taken
-    in groups of M, each sum running over the group's images (in the data's
-    dtype, spread over the vector lanes) and added to the total in float64.
+    ``sum over n, y, x of grad[n, f, y, x] * phases[c, y + i*dh, x + j*dw]`` for img
+    (N, C0, H, W), read through its phases as in ``correlate_direct`` (C = C0*sh*sw), and
+    grad (N, F, OH, OW), for the taps in ``live`` (zero for the others). The images are
+    taken in groups of M, each sum running over the group's images (in the data's dtype,
+    spread over the vector lanes) and added to the total in float64.
     """
     prefer_wide_vectors()
-    n_img, n_ch = img.shape[0], img.shape[1]
+    n_img, n_ch = img.shape[0], img.shape[1] * sh * sw
     n_filt, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
     hp, wp = oh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
     taps = len(live)
@@ -286,7 +266,8 @@ def correlate_direct_weight_grad(img, grad, kh, kw, ph, pw, dh, dw, live):
         size = min(group, n_img - n0)
         length = ((size - 1) * hp + oh) * wp
         for m in range(size):
-            _pad_into(img[n0 + m], padded[:, m], ph, pw)
+            # The extra row below each plane stays zero: runs read into it.
+            place_phases(img[n0 + m], padded[:, m, :hp - 1], sh, sw, ph, pw, True)
             for f in range(n_filt):
                 for y in range(oh):
                     row, line = wide[f, m, y], grad[n0 + m, f, y]
@@ -403,14 +384,14 @@ def _outer_block(flat, grad_t, offsets, t0, f0, size, hp, wp, oh, ow, total):
 
 
 @njit(nogil=True, **JIT_OPTIONS)
-def correlate_direct_weight_grad_outer(img, grad, kh, kw, ph, pw, dh, dw, live):
+def correlate_direct_weight_grad_outer(img, grad, kh, kw, sh, sw, ph, pw, dh, dw, live):
     """``correlate_direct_weight_grad`` as outer products (same arguments and result).
 
     The gradient of each group of images is transposed to (pixels, F), F padded
     with zero filters to whole vectors; the taps are padded to whole blocks with
     taps at offset 0, whose sums are dropped.
     """
-    n_img, n_ch = img.shape[0], img.shape[1]
+    n_img, n_ch = img.shape[0], img.shape[1] * sh * sw
     n_filt, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
     lanes = block_values(img) // BLOCK_VECTORS
@@ -428,7 +409,7 @@ def correlate_direct_weight_grad_outer(img, grad, kh, kw, ph, pw, dh, dw, live):
     for n0 in range(0, n_img, group):
         size = min(group, n_img - n0)
         for m in range(size):
-            _pad_into(img[n0 + m], padded[:, m], ph, pw)
+            place_phases(img[n0 + m], padded[:, m], sh, sw, ph, pw, True)
             # Read along the gradient's rows: over f, it is strided by a plane.
             for f in range(n_filt):
                 for k in range(oh * ow):
@@ -453,36 +434,44 @@ def _strided_inside(offset, step, size, n_out):
     return lo, max(lo, min(n_out, -((offset - size) // step)))  # ceil((size - offset) / step)
 
 
-@njit(nogil=True, **JIT_OPTIONS)
-def shuffle_phases(img, phases, sh, sw, ph, pw, to_phases):
-    """Copy between an image and its phases, overwriting the destination.
+@njit(**JIT_OPTIONS)
+def place_phases(img, phases, sh, sw, ph, pw, to_phases):
+    """Copy between one image and its phases, overwriting the destination.
 
-    img (N, C, H, W), zero-padded by (ph, pw), and phases (N, C*sh*sw, H', W') correspond as
-    ``phases[n, (c*sh + p)*sw + q, y, x] = img[n, c, sh*y + p - ph, sw*x + q - pw]``. With
+    img (C, H, W), zero-padded by (ph, pw), and phases (C*sh*sw, H', W') correspond as
+    ``phases[(c*sh + p)*sw + q, y, x] = img[c, sh*y + p - ph, sw*x + q - pw]``. With
     ``to_phases`` fill ``phases`` from ``img`` (space to depth; zero off the image), else
     ``img`` from ``phases`` (the adjoint: values on the padding dropped, zero where no phase
-    reaches). Each image pixel is one phase value, so neither direction adds.
+    reaches). Each image pixel is one phase value, so neither direction adds. With stride 1
+    (sh = sw = 1) ``phases`` is the zero-padded image (a negative padding crops it): the
+    direct kernels place every image they read this way.
     """
-    n_img, n_ch, h, w = img.shape
-    hh, ww = phases.shape[2], phases.shape[3]
+    n_ch, h, w = img.shape
+    hh, ww = phases.shape[1], phases.shape[2]
     if to_phases:
         phases[...] = 0
     else:
         img[...] = 0
-    for n in range(n_img):
-        for c in range(n_ch):
-            for p in range(sh):
-                y0, y1 = _strided_inside(p - ph, sh, h, hh)
-                for q in range(sw):
-                    x0, x1 = _strided_inside(q - pw, sw, w, ww)
-                    k = (c * sh + p) * sw + q
-                    for y in range(y0, y1):
-                        # Unsigned indices (in range by _strided_inside): a signed one, which
-                        # Numba would wrap if negative, made these loops 3x slower.
-                        iy = uintp(sh * y + p - ph)
-                        if to_phases:
-                            for x in range(x0, x1):
-                                phases[n, k, y, x] = img[n, c, iy, uintp(sw * x + q - pw)]
-                        else:
-                            for x in range(x0, x1):
-                                img[n, c, iy, uintp(sw * x + q - pw)] = phases[n, k, y, x]
+    for c in range(n_ch):
+        for p in range(sh):
+            y0, y1 = _strided_inside(p - ph, sh, h, hh)
+            for q in range(sw):
+                x0, x1 = _strided_inside(q - pw, sw, w, ww)
+                k = (c * sh + p) * sw + q
+                for y in range(y0, y1):
+                    # Unsigned indices (in range by _strided_inside): a signed one, which Numba
+                    # would wrap if negative, made these loops 3x slower; so did slicing rows.
+                    iy, py = uintp(sh * y + p - ph), uintp(y)
+                    if to_phases:
+                        for x in range(x0, x1):
+                            phases[k, py, uintp(x)] = img[c, iy, uintp(sw * x + q - pw)]
+                    else:
+                        for x in range(x0, x1):
+                            img[c, iy, uintp(sw * x + q - pw)] = phases[k, py, uintp(x)]
+
+
+@njit(nogil=True, **JIT_OPTIONS)
+def shuffle_phases(img, phases, sh, sw, ph, pw, to_phases):
+    """``place_phases`` for every image of img (N, C, H, W) and phases (N, C*sh*sw, H', W')."""
+    for n in range(img.shape[0]):
+        place_phases(img[n], phases[n], sh, sw, ph, pw, to_phases)

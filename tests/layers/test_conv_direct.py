@@ -1,7 +1,7 @@
 """The direct convolution kernels: against the naive twins, the im2col path and PyTorch, and their dispatch."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
@@ -11,7 +11,6 @@ from layers._kernels import conv as K
 from layers.naive import conv as naive
 from tests.conftest import assert_close
 
-_space_to_depth = C._space_to_depth
 _correlate_grads_columns = C._correlate_grads_columns
 
 TOL = {np.float32: 1e-4, np.float64: 1e-11}  # max abs difference, relative to the largest value
@@ -62,7 +61,7 @@ def test_kernels_match_naive(cfg, keep):
     args = ((1, 1), cfg["padding"], cfg["dilation"], 1)
     expected = naive.conv2d(x, w_live, b, *args)
     out = np.full(expected.shape, np.nan, cfg["dtype"])  # every output value must be written
-    K.correlate_direct(x, w, b, out, *cfg["padding"], *cfg["dilation"], live)  # dead taps of w unread
+    K.correlate_direct(x, w, b, out, 1, 1, *cfg["padding"], *cfg["dilation"], live)  # dead taps of w unread
     assert out.dtype == cfg["dtype"]
     assert_close(out, expected, _scaled(expected, cfg["dtype"]), "forward")
 
@@ -70,7 +69,7 @@ def test_kernels_match_naive(cfg, keep):
     _, dw_expected, _ = naive.conv2d_backward(dout, x, w, *args)
     dw_expected.reshape(len(w), -1)[:, dead] = 0
     for kernel in WEIGHT_GRADS:
-        dw = kernel(x, dout, *cfg["w"][2:], *cfg["padding"], *cfg["dilation"], live)
+        dw = kernel(x, dout, *cfg["w"][2:], 1, 1, *cfg["padding"], *cfg["dilation"], live)
         assert dw.dtype == np.float64
         assert_close(dw, dw_expected, _scaled(dw_expected, cfg["dtype"]), f"weight gradient ({kernel.__name__})")
 
@@ -88,7 +87,7 @@ def test_weight_grad_sums_groups_of_images(batch, size, channels, filters, dtype
     dout = rng.standard_normal((batch, filters, size, size)).astype(dtype)
     _, expected, _ = naive.conv2d_backward(dout, x, w, *args)
     for kernel in WEIGHT_GRADS:
-        dw = kernel(x, dout, 3, 3, 1, 1, 1, 1, np.arange(channels * 9))
+        dw = kernel(x, dout, 3, 3, 1, 1, 1, 1, 1, 1, np.arange(channels * 9))
         assert_close(dw, expected, _scaled(expected, dtype), f"weight gradient ({kernel.__name__})")
 
 
@@ -102,7 +101,7 @@ def test_outer_weight_grad_pads_filters_and_taps(filters, channels, dtype):
     dout = rng.standard_normal((3, filters, 6, 5)).astype(dtype)
     _, expected, _ = naive.conv2d_backward(dout, x, np.zeros((filters, channels, 3, 3), dtype), (1, 1), (1, 1),
                                            (1, 1), 1)
-    dw = K.correlate_direct_weight_grad_outer(x, dout, 3, 3, 1, 1, 1, 1, np.arange(channels * 9))
+    dw = K.correlate_direct_weight_grad_outer(x, dout, 3, 3, 1, 1, 1, 1, 1, 1, np.arange(channels * 9))
     assert_close(dw, expected, _scaled(expected, dtype), "weight gradient")
 
 
@@ -190,8 +189,8 @@ def test_float32_weight_gradient_accuracy(rng):
     dout = rng.standard_normal((32, 8, 64, 64))
     every = np.arange(4 * 3 * 3)
     for kernel in WEIGHT_GRADS:
-        exact = kernel(x, dout, 3, 3, 1, 1, 1, 1, every)
-        single = kernel(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1, every)
+        exact = kernel(x, dout, 3, 3, 1, 1, 1, 1, 1, 1, every)
+        single = kernel(x.astype(np.float32), dout.astype(np.float32), 3, 3, 1, 1, 1, 1, 1, 1, every)
         assert np.abs(single - exact).max() <= 1e-5 * np.abs(exact).max(), kernel.__name__
 
 
@@ -280,16 +279,19 @@ def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split, p
     out = naive.conv2d(x, w, b, *args)
     dout = np.random.default_rng(7).standard_normal(out.shape).astype(cfg["dtype"])
     expected = (out, *naive.conv2d_backward(dout, x, w, *args))
-    calls, columns = [], []
+    placements, columns = set(), []  # (kernel, its sh and sw) of every direct kernel call
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(C, "_space_to_depth", lambda *a: calls.append(1) or _space_to_depth(*a))
+        for name in ("correlate_direct", "correlate_direct_weight_grad", "correlate_direct_weight_grad_outer"):
+            patch.setattr(C, name, lambda *a, k=getattr(K, name): placements.add((k.__name__[17:], a[4:6])) or k(*a))
         patch.setattr(C, "_phase_input_grad_pays", lambda *a: phase_dx)
         patch.setattr(C, "_correlate_grads_columns", lambda *a: columns.append(1) or _correlate_grads_columns(*a))
         if split:
             patch.setattr(P, "MIN_PARALLEL_WORK", 0)
         got_out, cache = C.conv2d_forward(x, w, b, *args)
         got = (got_out, *C.conv2d_backward(dout, cache))
-        assert len(calls) == 2, "the forward and the weight gradient must both take the phase form"
+        # The forward and the weight gradient read the image through its phases.
+        assert ("", cfg["stride"]) in placements
+        assert {k for k, strides in placements if strides == cfg["stride"]} - {""}
         assert len(columns) == (not phase_dx), "the image gradient must take the engine asked for"
     for name, g, want in zip(("out", "dx", "dw", "db"), got, expected):
         assert g.dtype == cfg["dtype"]
@@ -315,6 +317,33 @@ def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split, p
         dxt_ref, dwt_ref, _ = C.conv_transpose2d_backward(dref, tcache)
     assert_close(dxt, dxt_ref, _scaled(dxt_ref, cfg["dtype"]), "conv_transpose2d dx")
     assert_close(dwt, dwt_ref, _scaled(dwt_ref, cfg["dtype"]), "conv_transpose2d dw")
+
+
+@settings(max_examples=30)
+@given(cfg=phase_configs())
+def test_kernels_read_images_through_their_phases(cfg):
+    """Every direct kernel given an image and (sh, sw, ph, pw) computes exactly what it computes
+    from the image's phases (``shuffle_phases``) read at stride 1 without padding."""
+    x, w, b = _arrays(cfg, 4)
+    n, c = cfg["x"][:2]
+    out_hw = tuple((s + 2 * p - k) // st + 1 for s, p, k, st in zip(cfg["x"][2:], cfg["padding"], cfg["w"][2:],
+                                                                  cfg["stride"]))
+    geom = C.Geometry(cfg["w"][2:], cfg["stride"], cfg["padding"], (1, 1), cfg["x"][2:], out_hw)
+    wmat = w.reshape(1, len(w), -1)
+    phases = C._phase_geometry(wmat, geom)
+    assume(phases is not None)
+    weight = C._direct_weight(C._phase_weight(wmat, geom), phases)
+    phase_image = np.empty((n, c * cfg["stride"][0] * cfg["stride"][1], *phases.image_hw), cfg["dtype"])
+    K.shuffle_phases(x, phase_image, *cfg["stride"], *cfg["padding"], True)
+    placed, unplaced = (*cfg["stride"], *cfg["padding"]), (1, 1, 0, 0)
+    outs = [np.empty((n, len(w), *out_hw), cfg["dtype"]) for _ in range(2)]
+    for image, placement, out in ((x, placed, outs[0]), (phase_image, unplaced, outs[1])):
+        K.correlate_direct(image, weight, b, out, *placement, 1, 1, phases.live)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    dout = np.random.default_rng(5).standard_normal(outs[0].shape).astype(cfg["dtype"])
+    for kernel in WEIGHT_GRADS:
+        np.testing.assert_array_equal(kernel(x, dout, *phases.kernel, *placed, 1, 1, phases.live),
+                                      kernel(phase_image, dout, *phases.kernel, *unplaced, 1, 1, phases.live))
 
 
 def test_phase_image_gradient_dispatch():
@@ -352,7 +381,7 @@ def test_forward_kernel_over_every_kind_of_last_block(dtype):
         bias = rng.standard_normal(5).astype(dtype)
         expected = naive.conv2d(x, weight, bias, (1, 1), (1, 1), (1, 1), 1)
         out = np.full(expected.shape, np.nan, dtype)
-        K.correlate_direct(x, weight, bias, out, 1, 1, 1, 1, np.arange(27))
+        K.correlate_direct(x, weight, bias, out, 1, 1, 1, 1, 1, 1, np.arange(27))
         assert_close(out, expected, _scaled(expected, dtype), f"forward on {h}x{w}")
         rest = h * (w + 2) % pixels
         rests.add(0 if rest == 0 else 1 if 2 * rest <= pixels else 2)
