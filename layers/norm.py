@@ -19,6 +19,7 @@ from minigrad.validation import (
 )
 
 from ._kernels import norm as _kn
+from .activations import ReLU, relu_backward
 
 
 # -------------------------------------------------------------- LayerNorm
@@ -164,7 +165,7 @@ class LayerNorm(Module):
 
 # -------------------------------------------------------------- BatchNorm
 def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
-                       momentum=0.1, eps=1e-5):
+                       momentum=0.1, eps=1e-5, relu=False):
     """Batch normalisation over every axis but the channel axis 1.
 
     Parameters
@@ -182,6 +183,9 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
         not say so never changes the running statistics.
     momentum : float in [0, 1]
     eps : float > 0
+    relu : bool
+        Return ``relu(out)``, computed in the same pass over memory: the ReLU
+        that usually follows, without a pass and an array of its own.
 
     Returns
     -------
@@ -209,9 +213,10 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
     inv_std = 1.0 / np.sqrt(var + eps)
     g = np.ones(n_channels) if weight is None else weight.astype(np.float64)
     shift = np.zeros(n_channels) if bias is None else bias.astype(np.float64)
-    out = _kn.channel_combine(x3, x3, mean, np.zeros(n_channels), g * inv_std, shift)
+    out = _kn.channel_combine(x3, x3, mean, np.zeros(n_channels), g * inv_std, shift, relu)
     given = (weight is not None, bias is not None)
-    return out.reshape(x.shape), (x3, mean, inv_std, g, use_batch, x.shape, given)
+    # After ReLU, the output is where the normalised value was positive: the gradient's mask.
+    return out.reshape(x.shape), (x3, mean, inv_std, g, use_batch, x.shape, given, out if relu else None)
 
 
 def batch_norm_backward(dout, cache):
@@ -219,11 +224,14 @@ def batch_norm_backward(dout, cache):
 
     With batch statistics, x also moves the mean and variance, giving
     ``dx = weight * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat))``
-    per channel; with running statistics only the first term remains.
+    per channel; with running statistics only the first term remains. After a
+    fused ReLU, ``dout`` first goes through ReLU's backward.
     dweight, dbias are None for an absent weight or bias.
     """
-    x3, mean, inv_std, g, use_batch, shape, given = cache
+    x3, mean, inv_std, g, use_batch, shape, given, relu_out = cache
     d3 = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)
+    if relu_out is not None:
+        d3 = relu_backward(d3, relu_out)
     s_dy, s_dyx = _kn.channel_grad_sums(d3, x3, mean)
     k = g * inv_std
     count = x3.shape[0] * x3.shape[2]
@@ -240,7 +248,7 @@ BatchNormFunction = Function.from_pair(batch_norm_forward, batch_norm_backward)
 
 
 def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, relu=False):
     """Batch normalisation of a Tensor, like ``torch.nn.functional.batch_norm``
     (whose argument order differs: ours is data, weight, bias, then the rest).
 
@@ -256,6 +264,8 @@ def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, t
         Default False (evaluation), as in PyTorch.
     momentum : float in [0, 1]
     eps : float > 0
+    relu : bool
+        Return ``relu(batch_norm(...))`` from one pass (see ``batch_norm_forward``).
     """
     func = "batch_norm"
     xa = check_float_array(func, "x", x)
@@ -267,8 +277,9 @@ def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, t
     momentum = check_number(func, "momentum", momentum, low=0, high=1)
     eps = check_positive(func, "eps", eps)
     _check_batch_size(func, xa, training)
+    relu = check_bool(func, "relu", relu)
     return BatchNormFunction.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
-                                   training=training, momentum=momentum, eps=eps)
+                                   training=training, momentum=momentum, eps=eps, relu=relu)
 
 
 def _check_running_stats(func, running_mean, running_var):
@@ -319,8 +330,11 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = None
 
-    def forward(self, x):
+    def forward(self, x, relu=False):
+        """x : (N, C) or (N, C, *) -> the same shape; ``relu=True`` returns ``relu(self(x))``
+        from one pass over memory (``Sequential`` asks for it when a ``ReLU`` follows)."""
         name = type(self).__name__
+        relu = check_bool(name, "relu", relu)
         xa = check_float_array(name, "x", x)
         if xa.ndim not in self._ndims or xa.shape[1] != self.num_features:
             raise ValueError(f"{name}: x must be {self._layout} with C={self.num_features}, got shape {xa.shape}")
@@ -334,11 +348,15 @@ class _BatchNorm(Module):
             momentum = 1.0 / float(tracked) if updating else 0.0
         out = BatchNormFunction.apply(
             x, self.weight, self.bias, running_mean=self.running_mean, running_var=self.running_var,
-            training=training, momentum=momentum, eps=self.eps,
+            training=training, momentum=momentum, eps=self.eps, relu=relu,
         )
         if updating:  # only once the batch was accepted
             self.num_batches_tracked = tracked
         return out
+
+    def forward_fused(self, x, following):
+        """``following(self(x))`` in one call where they fuse (a ``ReLU``), else None."""
+        return self.forward(x, relu=True) if type(following) is ReLU else None
 
     def extra_repr(self):
         return (

@@ -115,6 +115,8 @@ def precompile(dtypes=(np.float32, np.float64)):
         for module in _sequence_modules(dtype):
             _run_module(module, sequences)
         _run_module(BatchNorm1d(8, dtype=dtype), sequences[:, 0])
+        # Batch norm on images of ROW_MOMENTS_MIN pixels or more takes a kernel of its own.
+        _run_module(BatchNorm2d(4, dtype=dtype), rng.standard_normal((2, 4, 10, 10)).astype(dtype))
         _run_attention(dtype, rng)
         _run_losses(dtype, rng)
     return time.perf_counter() - start

@@ -17,7 +17,7 @@ import numpy as np
 from minigrad import Module
 from minigrad.validation import check_bool, check_choice, check_int, check_int_sequence
 
-from .activations import relu
+from .activations import ReLU, relu
 from .affine import Linear
 from .container import Flatten, Sequential
 from .conv import Conv2d
@@ -110,7 +110,7 @@ class BasicBlock(_Residual):
         self.bn2 = BatchNorm2d(self.channels, dtype=dtype)
 
     def residual(self, x):
-        return self.bn2(self.conv2(relu(self.bn1(self.conv1(x)))))
+        return self.bn2(self.conv2(self.bn1(self.conv1(x), relu=True)))
 
 
 class Bottleneck(_Residual):
@@ -134,8 +134,8 @@ class Bottleneck(_Residual):
         self.bn3 = BatchNorm2d(self.out_channels, dtype=dtype)
 
     def residual(self, x):
-        out = relu(self.bn1(self.conv1(x)))
-        return self.bn3(self.conv3(relu(self.bn2(self.conv2(out)))))
+        out = self.bn1(self.conv1(x), relu=True)
+        return self.bn3(self.conv3(self.bn2(self.conv2(out), relu=True)))
 
 
 BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
@@ -173,7 +173,7 @@ class ResNet(Module):
         check_choice(func, "block", block, tuple(BLOCKS))
         block_class = BLOCKS[block]
         self.stem = Sequential(Conv2d(in_channels, widths[0], 3, padding=1, bias=False, rng=rng, dtype=dtype),
-                               BatchNorm2d(widths[0], dtype=dtype))
+                               BatchNorm2d(widths[0], dtype=dtype), ReLU())
         blocks, channels = [], widths[0]
         for stage, (width, depth) in enumerate(zip(widths, depths)):
             for i in range(depth):
@@ -185,4 +185,4 @@ class ResNet(Module):
 
     def forward(self, x):
         """x : (N, in_channels, H, W) -> class scores (N, num_classes)."""
-        return self.head(self.layers(relu(self.stem(x))))
+        return self.head(self.layers(self.stem(x)))

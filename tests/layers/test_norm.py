@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+from layers import Conv2d, ReLU, Sequential, relu
 from layers.norm import (
     BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, batch_norm, group_norm, layer_norm,
 )
@@ -83,6 +84,61 @@ def test_batch_norm_matches_torch(torch, shape, training, seed):
     ours_stats[:] = [rm.astype(np.float32), rv.astype(np.float32)]
     ref_stats[:] = [torch.tensor(rm), torch.tensor(rv)]  # the float32 check runs torch in float64
     assert_float32_matches(fn, ref, arrays, torch)
+
+
+@given(shape=bn_shapes, training=st.booleans(), seed=st.integers(0, 999))
+def test_batch_norm_with_relu_matches_torch(torch, shape, training, seed):
+    """``relu=True`` against ``torch.relu(batch_norm(...))``, and gradient-checked."""
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    arrays = [2 * rng.standard_normal(shape) + 1, rng.standard_normal(c), rng.standard_normal(c)]
+    rm, rv = rng.standard_normal(c), rng.uniform(0.5, 2, c)
+    fn = lambda x, w, b: batch_norm(x, w, b, rm.copy(), rv.copy(), training=training, relu=True)  # noqa: E731
+    ref = lambda x, w, b: torch.relu(torch.nn.functional.batch_norm(  # noqa: E731
+        x, torch.tensor(rm), torch.tensor(rv), w, b, training=training))
+    assert_grads_match(fn, ref, arrays, torch, atol=1e-11)
+    assert_gradcheck_normwise(fn, *arrays)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_with_relu_is_relu_of_batch_norm_bit_for_bit(dtype, rng):
+    """The fused pass stores exactly what ReLU would store after batch norm (NaN kept, -0.0 as
+    +0.0), and its gradients are exactly those of the two layers in turn."""
+    x = rng.standard_normal((4, 3, 5, 6)).astype(dtype)
+    x[0, 1, 2, :3] = [np.nan, np.inf, -np.inf]
+    w, b = rng.standard_normal(3).astype(dtype), rng.standard_normal(3).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    results = []
+    for fused in (True, False):
+        t, wt, bt = (mg.Tensor(a, requires_grad=True) for a in (x, w, b))
+        out = batch_norm(t, wt, bt, training=True, relu=True) if fused else relu(batch_norm(t, wt, bt, training=True))
+        out.backward(dout)
+        results.append([out.data, t.grad, wt.grad, bt.grad])
+    for name, got, want in zip(("out", "dx", "dweight", "dbias"), *results):
+        np.testing.assert_array_equal(got, want, err_msg=name)
+    out = results[0][0]
+    assert np.isnan(out[0, 1, 2, 0]) and not np.signbit(out[~np.isnan(out)]).any()
+
+
+def test_sequential_fuses_batch_norm_and_relu(rng, monkeypatch):
+    """``Sequential(..., BatchNorm2d, ReLU, ...)`` calls batch norm with ``relu=True`` and skips the
+    ReLU module, with the outputs and gradients of the unfused pair; a ReLU after anything else,
+    or a batch norm last, runs as usual."""
+    x = rng.standard_normal((3, 2, 4, 4)).astype(np.float32)
+    calls = []
+    monkeypatch.setattr(ReLU, "forward", lambda self, t: calls.append(1) or relu(t))
+    fused = Sequential(BatchNorm2d(2), ReLU(), Conv2d(2, 2, 1, rng=0), ReLU(), BatchNorm2d(2))
+    unfused = Sequential(*(module for module in fused))
+    unfused.forward = lambda t: unfused[4](relu(unfused[2](relu(unfused[0](t)))))
+    grads = []
+    for model in (fused, unfused):
+        t = mg.Tensor(x, requires_grad=True)
+        out = model(t)
+        out.backward(np.ones_like(out.data))
+        grads.append((out.data, t.grad))
+    assert len(calls) == 1, "only the ReLU after the convolution runs as a module"
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
@@ -236,6 +292,10 @@ def test_batch_norm_momentum_none_and_bool_flags():
         BatchNorm2d(3, affine=1)
     with _raises_naming(TypeError, "batch_norm", "training"):
         batch_norm(np.ones((2, 3)), training="yes")
+    with _raises_naming(TypeError, "batch_norm", "relu"):
+        batch_norm(np.ones((2, 3)), training=True, relu=1)
+    with _raises_naming(TypeError, "BatchNorm1d", "relu"):
+        BatchNorm1d(3)(np.ones((2, 3)), relu="yes")
     with _raises_naming(ValueError, "GroupNorm", "num_groups"):
         GroupNorm(0, 3)
     with _raises_naming(TypeError, "LayerNorm", "normalized_shape"):

@@ -10,7 +10,9 @@ from tests.conftest import assert_close
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@given(n=st.integers(1, 20), c=st.integers(1, 5), l_dim=st.one_of(st.integers(1, 9), st.integers(250, 600)),
+@given(n=st.integers(1, 20), c=st.integers(1, 5),
+       l_dim=st.one_of(st.integers(1, 9), st.integers(fast.ROW_MOMENTS_MIN - 2, fast.ROW_MOMENTS_MIN + 2),
+                       st.integers(250, 600)),
        shift=st.sampled_from([2.0, 1e3]), seed=st.integers(0, 999))
 def test_kernels_match_naive(dtype, n, c, l_dim, shift, seed):
     # Runs of L > 256 values take more than one block of the float32 sums; a
