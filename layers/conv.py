@@ -399,8 +399,8 @@ _SHUFFLE_WORK = 30
 
 
 def _depth_to_space_into(phase_grad, geom, out):
-    """The adjoint of reading an image through its phases: ``out`` (N, C, H, W) = the gradient ``phase_grad``
-    (N, C*sh*sw, H', W') put back on the padded image, its border dropped."""
+    """The adjoint of reading an image through its phases: ``out`` (N, C, H, W) = the gradient
+    ``phase_grad`` (N, C*sh*sw, H', W') put back on the padded image, its border dropped."""
     map_batch(lambda a, b: shuffle_phases(out[a:b], phase_grad[a:b], *geom.stride, *geom.padding, False),
               len(out), _SHUFFLE_WORK * phase_grad.size)
 
