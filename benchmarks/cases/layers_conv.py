@@ -75,13 +75,14 @@ def _randn(seed, *shapes, scales=None):
 _CONV_NOTE = "GEMM-bound (OpenBLAS vs oneDNN)"
 
 
-def _conv_case(n, c, hw, f, k, pad, dtype):
+def _conv_case(n, c, hw, f, k, pad, dtype, stride=1):
     arrays = _randn(0, (n, c, hw, hw), (f, c, k, k), (f,), scales=(1, 0.1, 1))
     direct = _takes_direct(f, c * k * k, Geometry((k, k), (1, 1), (pad, pad), (1, 1), (hw, hw), (hw, hw)))
-    return _pair(f"conv2d {n}x{c}x{hw}x{hw} -> {f} {k}x{k} pad {pad}",
-                 lambda x, w, b: conv2d(x, w, b, padding=pad),
-                 lambda F, x, w, b: F.conv2d(x, w, b, padding=pad), arrays, dtype,
-                 note="direct kernels" if direct else _CONV_NOTE if c * k * k >= 64 else "")
+    note = ("phase form" if stride > 1 else "direct kernels" if direct else _CONV_NOTE if c * k * k >= 64
+            else "")
+    return _pair(f"conv2d {n}x{c}x{hw}x{hw} -> {f} {k}x{k} pad {pad}" + (f" stride {stride}" if stride > 1 else ""),
+                 lambda x, w, b: conv2d(x, w, b, stride=stride, padding=pad),
+                 lambda F, x, w, b: F.conv2d(x, w, b, stride=stride, padding=pad), arrays, dtype, note=note)
 
 
 def cases(quick):
@@ -98,6 +99,11 @@ def cases(quick):
             _conv_case(32, 8, 64, 8, 3, 1, dtype),
             _conv_case(32, 16, 32, 16, 3, 1, dtype),
             _conv_case(64, 16, 28, 16, 3, 1, dtype),
+            # The resnet script's other convolutions: 14x14 and 7x7 images, and the two with stride 2.
+            _conv_case(64, 32, 14, 32, 3, 1, dtype),
+            _conv_case(64, 64, 7, 64, 3, 1, dtype),
+            _conv_case(64, 16, 28, 32, 3, 1, dtype, stride=2),
+            _conv_case(64, 32, 14, 64, 3, 1, dtype, stride=2),
             _pair("max_pool2d 2x2 128x64x32x32", lambda x: max_pool2d(x, 2),
                   lambda F, x: F.max_pool2d(x, 2), _randn(2, (128, 64, 32, 32)), dtype),
         ]
