@@ -113,7 +113,8 @@ class Geometry(NamedTuple):
     live: np.ndarray = None  # the taps the direct kernels compute (int64 indices); None: all
     # How the direct kernels read the image side: (sh, sw, ph, pw), the sh x sw phases of the
     # image zero-padded by (ph, pw) (the phase form, below); None: the image zero-padded by
-    # ``padding``.
+    # ``padding``. Only the direct kernels read it: ``_phase_geometry`` returns a phase
+    # Geometry only where ``_takes_direct`` holds, so im2col never sees one.
     phases_of: tuple = None
 
 
