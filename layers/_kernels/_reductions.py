@@ -27,7 +27,9 @@ element per lane and cycle): summing 1024 rows of 1568 float32 values took
 and load contiguous vectors. Kernels that index a row at an offset use the
 same cast.
 """
-from numba import njit, uintp
+import numpy as np
+from numba import njit, types, uintp
+from numba.extending import intrinsic, overload
 
 from ._fastmath import JIT_OPTIONS
 
@@ -96,14 +98,60 @@ def centered_dots(g, x, r, c):
     return s1, s2
 
 
-# "nnan" lets LLVM drop the NaN checks of the comparisons. A NaN in the row
-# then may or may not reach the maximum, but the callers subtract the maximum
+# ------------------------------------------------------------------ max
+# LLVM does not vectorise a floating-point max reduction in Numba's code, with
+# or without fast-math flags: it stays a chain of scalar ``vmaxss``, 0.52 ms
+# for 1024 rows of 1000 float32 values, 5x NumPy's ``max(axis=1)``. It does
+# vectorise an integer max, so ``row_max`` compares order-preserving integer
+# keys: a float's bit pattern with the magnitude bits of negative values
+# flipped sorts as the floats do (-0.0 just below +0.0), and the same flip
+# turns the largest key back into its float. Those rows then take 0.09 ms.
+# NaN: positive NaN keys sort above +inf and negative ones below -inf, so a NaN
+# in the row may or may not be the result; the callers subtract the maximum
 # from every value of the row and sum the results, so the row's outputs are
 # NaN either way.
-@njit(cache=True, error_model="numpy", fastmath={"nnan", "reassoc", "nsz"})
+def _bitcast(source, target):
+    """An intrinsic reinterpreting a ``source`` scalar's bits as a ``target`` scalar."""
+    @intrinsic
+    def cast(typingctx, value):
+        if value != source:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+
+        return target(source), codegen
+
+    return cast
+
+
+_BITCASTS = {
+    types.float32: (_bitcast(types.float32, types.int32), _bitcast(types.int32, types.float32), np.int32),
+    types.float64: (_bitcast(types.float64, types.int64), _bitcast(types.int64, types.float64), np.int64),
+}
+
+
 def row_max(a, r):
-    """The largest of ``a[r]`` (a non-empty row; see above for NaN)."""
-    m = a[r, 0]
-    for j in range(1, a.shape[1]):
-        m = max(m, a[r, j])
-    return m
+    """The largest of ``a[r]`` (a non-empty float row; see above for NaN)."""
+    raise NotImplementedError("row_max is for Numba-compiled code")
+
+
+@overload(row_max, jit_options=JIT_OPTIONS)
+def _row_max_overload(a, r):
+    if a.dtype not in _BITCASTS:
+        return None
+    to_bits, from_bits, integer = _BITCASTS[a.dtype]
+    sign_shift = integer(np.iinfo(integer).bits - 1)
+    magnitude = integer(np.iinfo(integer).max)
+
+    def impl(a, r):
+        # Numba widens int32 arithmetic to int64; the casts keep the keys in
+        # int32 lanes, twice as many per vector.
+        bits = to_bits(a[r, 0])
+        key = integer(bits ^ ((bits >> sign_shift) & magnitude))
+        for j in range(1, a.shape[1]):
+            bits = to_bits(a[r, uintp(j)])
+            key = max(key, integer(bits ^ ((bits >> sign_shift) & magnitude)))
+        return from_bits(integer(key ^ ((key >> sign_shift) & magnitude)))
+
+    return impl

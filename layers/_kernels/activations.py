@@ -1,5 +1,5 @@
-"""Activation kernels: GELU, SiLU (float32), leaky ReLU, softmax over rows, and
-the max-shifted exponentials of rows that the losses' softmax starts from.
+"""Activation kernels: GELU, SiLU (float32), leaky ReLU, and softmax over rows
+(also the first step of the cross-entropy kernel).
 
 GELU: NumPy has no ``erf``, and a scalar ``math.erf`` loop costs ~10 ns per
 element, 10x PyTorch's vectorised GELU. So the hot paths are loops of plain
@@ -29,7 +29,7 @@ here), and ``contract`` lets it fuse multiply-adds. They are serial; see
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
 from ._fastmath import JIT_OPTIONS, exp_neg
 from ._reductions import row_dot, row_max, row_sum
@@ -268,38 +268,6 @@ def leaky_relu_backward(dout, x, slope):
     return dx
 
 
-# ------------------------------------------------- shifted exponentials
-# Rows of the last axis; NumPy's SIMD exp after a fused max-and-shift pass.
-@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _shift_by_row_max(x, out, row_max):
-    rows, d = x.shape
-    for r in range(rows):
-        m = x[r, 0]
-        for j in range(1, d):
-            m = max(m, x[r, j])
-        row_max[r] = m
-        for j in range(d):
-            out[r, j] = x[r, j] - m
-
-
-def exp_shifted_rows(x):
-    """``exp(x - max(row))`` for each row of a contiguous (R, D) array, and the
-    row maxima (R,) float64. The exponentials never overflow."""
-    out = np.empty_like(x)
-    if x.shape[1] >= 256:
-        # Long rows: NumPy's SIMD max beats the kernel's scalar one (a max
-        # reduction vectorises only if NaN may be ignored); short rows: the
-        # fused kernel avoids NumPy's per-row overhead.
-        row_max = x.max(axis=1)
-        np.subtract(x, row_max[:, None], out=out)
-        row_max = row_max.astype(np.float64)
-    else:
-        row_max = np.empty(x.shape[0])
-        _shift_by_row_max(x, out, row_max)
-    np.exp(out, out=out)
-    return out, row_max
-
-
 # ---------------------------------------------------------------- softmax
 # One pass over memory per direction: each row is read, exponentiated,
 # summed and scaled while it sits in cache, in the data's own dtype (float32
@@ -307,26 +275,61 @@ def exp_shifted_rows(x):
 # five passes (max, subtract, exp, sum, divide) and its float32 exp does not
 # vectorise here. ``minigrad.activations.softmax_forward`` is the reference
 # these kernels are tested against.
+@njit(inline="always", **JIT_OPTIONS)
+def _normalise_row(a, r):
+    total = row_sum(a, r)
+    inv = a.dtype.type(1) / a.dtype.type(total)
+    for j in range(a.shape[1]):
+        a[r, uintp(j)] *= inv
+    return total
+
+
+# Each function below has an in-place twin that takes one array. Given the
+# same array twice, LLVM's run-time check finds the two rows overlapping and
+# takes its scalar fallback loop: 6x slower on attention scores.
+@njit(inline="always", **JIT_OPTIONS)
+def exp_normalise_row(x, r, m, out):
+    """Write ``exp(x[r] - m) / sum(exp(x[r] - m))`` to ``out[r]`` (``out`` is not ``x``).
+
+    ``m`` (x's dtype) is the row's maximum, so no exponential overflows.
+    Returns the sum as float64: ``m + log(sum)`` is the row's log-sum-exp.
+    """
+    for j in range(x.shape[1]):
+        out[r, uintp(j)] = exp_neg(m - x[r, uintp(j)])
+    return _normalise_row(out, r)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def exp_normalise_row_in_place(a, r, m):
+    """``exp_normalise_row(a, r, m, a)``."""
+    for j in range(a.shape[1]):
+        a[r, uintp(j)] = exp_neg(m - a[r, uintp(j)])
+    return _normalise_row(a, r)
+
+
 @njit(**JIT_OPTIONS)
 def _softmax_rows(x, out):
-    rows, d = x.shape
-    one = x.dtype.type(1)
-    for r in range(rows):
-        m = row_max(x, r)
-        for j in range(d):
-            out[r, j] = exp_neg(m - x[r, j])
-        inv = one / x.dtype.type(row_sum(out, r))
-        for j in range(d):
-            out[r, j] *= inv
+    for r in range(x.shape[0]):
+        exp_normalise_row(x, r, row_max(x, r), out)
 
 
 @njit(**JIT_OPTIONS)
 def _softmax_rows_backward(dout, y, dx):
-    rows, d = y.shape
-    for r in range(rows):
+    for r in range(y.shape[0]):
         dot = y.dtype.type(row_dot(dout, y, r))
-        for j in range(d):
-            dx[r, j] = y[r, j] * (dout[r, j] - dot)
+        for j in range(y.shape[1]):
+            dx[r, uintp(j)] = y[r, uintp(j)] * (dout[r, uintp(j)] - dot)
+
+
+@njit(**JIT_OPTIONS)
+def softmax_rows_backward_in_place(grad, y, scale):
+    """``grad = scale * y * (grad - sum(grad * y))`` per row of (R, D) arrays of one
+    dtype: the backward of ``softmax(scale * scores)`` over rows, written over the
+    probabilities' gradient ``grad``."""
+    for r in range(y.shape[0]):
+        dot = y.dtype.type(row_dot(grad, y, r))
+        for j in range(y.shape[1]):
+            grad[r, uintp(j)] = scale * y[r, uintp(j)] * (grad[r, uintp(j)] - dot)
 
 
 def softmax_rows(x):

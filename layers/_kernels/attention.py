@@ -2,72 +2,36 @@
 
 NumPy would make five full-array passes (scale, add mask, max, exp,
 normalise), each allocating a temporary the size of the (N, heads, T, S)
-scores. Here each row is processed while it sits in cache and the
-probabilities overwrite the scores in place. The exp is the vectorisable
-one of ``_fastmath`` (C library calls would keep the loops scalar).
+scores. Here each row is scaled, masked, and turned into probabilities by
+the softmax kernels' row functions (``activations.exp_normalise_row``) while
+it sits in cache, in the scores' dtype, and the probabilities overwrite the
+scores in place.
 """
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
-from ._fastmath import JIT_OPTIONS, exp_neg_parts
-
-
-# Sums may be taken in any order (as NumPy's pairwise sums are): with
-# "reassoc" LLVM splits a row's sum over vector lanes, 7x faster than one
-# serial chain of additions.
-_SUM_OPTIONS = dict(JIT_OPTIONS, fastmath={"contract", "reassoc"})
-
-
-@njit(**_SUM_OPTIONS)
-def _row_dot(a, b):
-    total = 0.0
-    for s in range(a.size):
-        total += a[s] * b[s]
-    return total
-
-
-@njit(**_SUM_OPTIONS)
-def _row_sum(a):
-    total = 0.0
-    for s in range(a.size):
-        total += a[s]
-    return total
+from ._fastmath import JIT_OPTIONS
+from ._reductions import row_max
+from .activations import exp_normalise_row_in_place, softmax_rows_backward_in_place
 
 
 @njit(**JIT_OPTIONS)
-def _scale_and_mask(scores, scale, mask):
-    # mask is C-contiguous (mb, mh, mt, S) with each of mb, mh, mt either 1
-    # (shared) or full size: each row reads one contiguous mask row, so the
-    # loop vectorises (a stride-0 broadcast view would keep it scalar).
-    n_b, n_h, n_t, n_s = scores.shape
-    mb, mh, mt = mask.shape[0], mask.shape[1], mask.shape[2]
-    for b in range(n_b):
-        for h in range(n_h):
-            for t in range(n_t):
-                row = scores[b, h, t]
-                mrow = mask[b if mb > 1 else 0, h if mh > 1 else 0, t if mt > 1 else 0]
-                for s in range(n_s):
-                    row[s] = row[s] * scale + mrow[s]
-
-
-@njit(**JIT_OPTIONS)
-def _exp_normalise(scores, top):
-    n_b, n_h, n_t, n_s = scores.shape
-    for b in range(n_b):
-        for h in range(n_h):
-            for t in range(n_t):
-                row = scores[b, h, t]
-                m = top[b, h, t]
-                if m == -np.inf:
-                    # Every key masked: no weights rather than 0/0.
-                    row[:] = 0.0
-                    continue
-                for s in range(n_s):
-                    scale_k, q = exp_neg_parts(m - row[s])
-                    row[s] = scale_k + scale_k * q
-                inv = 1.0 / _row_sum(row)
-                for s in range(n_s):
-                    row[s] *= inv
+def _masked_softmax_rows(scores, scale, mask, mask_dims, heads, queries):
+    """Rows of ``scores`` (R, S) are (sample, head, query) in C order; ``mask``
+    (M, S) holds the distinct mask rows, ``mask_dims`` their (samples, heads,
+    queries), each either 1 (shared) or full size."""
+    mb, mh, mt = mask_dims
+    for r in range(scores.shape[0]):
+        b, h, t = r // (heads * queries), (r // queries) % heads, r % queries
+        mask_row = ((b if mb > 1 else 0) * mh + (h if mh > 1 else 0)) * mt + (t if mt > 1 else 0)
+        for s in range(scores.shape[1]):
+            scores[r, uintp(s)] = scores[r, uintp(s)] * scale + mask[mask_row, uintp(s)]
+        m = row_max(scores, r)
+        if m == -np.inf:
+            # Every key masked: no weights rather than 0/0.
+            scores[r, :] = 0
+        else:
+            exp_normalise_row_in_place(scores, r, m)
 
 
 def masked_softmax(scores, scale, mask):
@@ -95,15 +59,16 @@ def masked_softmax(scores, scale, mask):
     mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
     if mask.shape[3] != scores.shape[3]:
         mask = np.broadcast_to(mask, mask.shape[:3] + scores.shape[3:])
+    # Each row of scores reads one contiguous mask row, so the loop vectorises
+    # (a stride-0 broadcast view would keep it scalar).
     mask = np.ascontiguousarray(mask, dtype=scores.dtype)
-    _scale_and_mask(scores, scores.dtype.type(scale), mask)
-    # NumPy's max reduction is SIMD; a max loop in Numba stays scalar. The
-    # -inf start makes a row without keys (S = 0) an all-masked row.
-    _exp_normalise(scores, scores.max(axis=-1, initial=-np.inf))
+    if scores.size:
+        n, heads, queries, keys = scores.shape
+        _masked_softmax_rows(scores.reshape(-1, keys), scores.dtype.type(scale), mask.reshape(-1, keys),
+                             mask.shape[:3], heads, queries)
     return scores
 
 
-@njit(**JIT_OPTIONS)
 def softmax_backward(probs, dprobs, scale):
     """Gradient of the scores from that of the probabilities, in place in ``dprobs``.
 
@@ -112,19 +77,13 @@ def softmax_backward(probs, dprobs, scale):
 
     Parameters
     ----------
-    probs, dprobs : (N, heads, T, S), C-contiguous
+    probs, dprobs : (N, heads, T, S), C-contiguous, one dtype
 
     Returns
     -------
     dprobs, now ``d scores``.
     """
-    n_b, n_h, n_t, n_s = probs.shape
-    for b in range(n_b):
-        for h in range(n_h):
-            for t in range(n_t):
-                p = probs[b, h, t]
-                dp = dprobs[b, h, t]
-                dot = _row_dot(dp, p)
-                for s in range(n_s):
-                    dp[s] = scale * p[s] * (dp[s] - dot)
+    if probs.size:
+        keys = probs.shape[-1]
+        softmax_rows_backward_in_place(dprobs.reshape(-1, keys), probs.reshape(-1, keys), probs.dtype.type(scale))
     return dprobs

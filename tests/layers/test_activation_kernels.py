@@ -11,6 +11,7 @@ from numba import njit
 from layers._kernels import activations as kernels
 from layers.activations import relu_backward, relu_forward, silu_backward, silu_forward
 from layers._kernels._fastmath import exp_neg
+from layers._kernels._reductions import row_max
 from layers.naive import activations as naive
 from minigrad import activations as reference
 from tests.conftest import assert_close
@@ -80,14 +81,38 @@ def test_softmax_rows_match_reference(dtype, rows, d, scale, seed):
     assert_close(dx, reference.softmax_backward(dout.astype(np.float64), cache), 4 * TOL[dtype], "softmax dx")
 
 
+@njit
+def _row_maxima(x, out):
+    for r in range(x.shape[0]):
+        out[r] = row_max(x, r)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(rows=st.integers(1, 4), d=st.integers(1, 300), seed=st.integers(0, 999),
+       specials=st.lists(st.sampled_from([0.0, -0.0, np.inf, -np.inf, 1e-42, -1e-42, -1e30]), max_size=6))
+def test_row_max_matches_numpy(dtype, rows, d, seed, specials):
+    # The maximum goes through integer keys of the floats' bits: every sign,
+    # zero, subnormal and infinity must come back as the same float.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, d)).astype(dtype) * rng.choice([1e-3, 1.0, 1e6], size=(rows, 1)).astype(dtype)
+    x[rng.integers(0, 2, rows) == 1] *= -1
+    flat = x.reshape(-1)
+    flat[rng.choice(flat.size, size=min(len(specials), flat.size), replace=False)] = specials[:flat.size]
+    out = np.empty(rows, dtype)
+    _row_maxima(x, out)
+    np.testing.assert_array_equal(out, x.max(axis=1))  # -0.0 == 0.0; the sign of a zero is free
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_rows_extremes(dtype):
-    x = np.array([[1000.0, 0.0, -1000.0], [-np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0], [5.0, 5.0, 5.0]], dtype=dtype)
+    negative_nan = np.copysign(np.nan, -1.0)  # its integer key sorts below -inf's
+    x = np.array([[1000.0, 0.0, -1000.0], [-np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0], [5.0, 5.0, 5.0],
+                  [negative_nan, 0.0, 1.0], [-0.0, 0.0, -0.0]], dtype=dtype)
     y = kernels.softmax_rows(x)
     with np.errstate(invalid="ignore"):
         want, _ = reference.softmax_forward(x.astype(np.float64), axis=-1)
     np.testing.assert_allclose(y, want, rtol=TOL[dtype], atol=TOL[dtype])
-    assert np.isnan(y[2]).all()
+    assert np.isnan(y[2]).all() and np.isnan(y[4]).all()
 
 
 @pytest.mark.parametrize("approximate", [False, True])
