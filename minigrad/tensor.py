@@ -4,6 +4,8 @@ A Tensor wraps one ``np.ndarray`` (``.data``). When it was produced by a
 recorded operation it also points at the graph ``Node`` that made it, so
 ``backward()`` can walk from the result back to the leaves.
 """
+import sys
+
 import numpy as np
 
 from ._dtype import as_array
@@ -256,7 +258,11 @@ def _run_backward(root, grad):
                 f"{node.function.__name__}.backward returned {len(input_grads)} gradients "
                 f"for {len(node.inputs)} inputs"
             )
-        for inp, g in zip(node.inputs, input_grads):
+        # A list of our own, emptied as we go, so that each gradient is held by
+        # the local ``g`` alone unless something else keeps it (see below).
+        input_grads = list(input_grads)
+        for k, inp in enumerate(node.inputs):
+            g, input_grads[k] = input_grads[k], None
             if inp is None or g is None or not inp.requires_grad:
                 continue
             g = np.asarray(g)
@@ -266,7 +272,11 @@ def _run_backward(root, grad):
                     f"{g.shape} for an input of shape {inp.shape}"
                 )
             g = g.astype(inp.dtype, copy=False)
-            if inp._node is None or inp._retains_grad:
+            if inp._node is None:
+                # Checked before the call below, whose arguments hold g too.
+                owned = _held_by_caller_alone(g)
+                _accumulate_into(inp, g, owned)
+            elif inp._retains_grad:  # g also goes on to the node's backward: never take it
                 _accumulate_into(inp, g)
             if inp._node is not None:
                 slots = pending.setdefault(id(inp._node), [None] * inp._node.n_outputs)
@@ -274,9 +284,50 @@ def _run_backward(root, grad):
                 slots[k] = g if slots[k] is None else slots[k] + g
 
 
-def _accumulate_into(tensor, grad):
+def _accumulate_into(tensor, grad, owned=False):
+    """Add ``grad`` to ``tensor.grad``. The first gradient is copied, so that
+    ``.grad`` never shares memory with an array something else holds (Add
+    passes one array to both inputs; a backward may return its upstream
+    gradient); an ``owned`` one, which nothing else can reach, is taken as it
+    is, as PyTorch does: for a large leaf that copy was a quarter of ReLU's
+    forward and backward."""
     if tensor.grad is None:
-        tensor.grad = np.array(grad, dtype=tensor.dtype, copy=True)
+        tensor.grad = grad if owned else np.array(grad, dtype=tensor.dtype, copy=True)
     else:
         tensor.grad += grad
 
+
+def _counts_when_alone():
+    def counts(array):  # counted as in ``_held_by_caller_alone``
+        base = array.base
+        return sys.getrefcount(array), sys.getrefcount(base)
+
+    owner = np.empty(2)
+    view = owner.reshape(1, 2)
+    del owner
+    return counts(view)
+
+
+# ``sys.getrefcount`` inside ``_held_by_caller_alone`` for an array held by one
+# local variable of its caller, and for that array's base, held by nothing but
+# the array. Measured, not assumed: interpreters count their own references
+# differently.
+_ALONE, _BASE_ALONE = _counts_when_alone()
+
+
+def _held_by_caller_alone(array):
+    """Whether the caller's one local variable is all that reaches ``array``'s memory.
+
+    Every other holder adds a reference: to ``array`` (a container, an
+    attribute, a second local) or to its base (any view of that memory, since
+    NumPy points every view at the array that owns the memory). A writable
+    array that owns its memory, or is a whole-buffer view (a reshape) of an
+    owner that nothing else holds, may then become a ``.grad`` without a copy.
+    """
+    if not array.flags.writeable or sys.getrefcount(array) > _ALONE:
+        return False
+    base = array.base
+    if base is None:
+        return True
+    return (isinstance(base, np.ndarray) and base.base is None and base.size == array.size
+            and sys.getrefcount(base) <= _BASE_ALONE)

@@ -190,3 +190,61 @@ def test_unrecorded_forward_is_told_no_gradient_is_needed(context):
         Probe.apply(np.ones(2), weight)
     Probe.apply(np.ones(2), mg.Tensor(np.ones(2), requires_grad=True))
     assert seen == [(False, False), (False, True)]
+
+
+# ------------------------------------------- a leaf's first gradient: taken or copied
+def _pair_returning(make_grad):
+    """A Function y = 2x whose backward returns ``make_grad(dout)``."""
+    return mg.Function.from_pair(lambda x: (2 * x, None), lambda dout, cache: make_grad(dout), name="Twice")
+
+
+def test_leaf_takes_a_gradient_nothing_else_holds():
+    made = []
+
+    def fresh(dout):
+        made.append(id(g := 2 * dout))  # only the id: the list must not hold the array
+        return g
+
+    x = mg.Tensor(np.ones((3, 4)), requires_grad=True)
+    _pair_returning(fresh).apply(x).backward(np.ones((3, 4)))
+    assert id(x.grad) == made[0]  # no copy
+    np.testing.assert_array_equal(x.grad, 2.0)
+
+
+@pytest.mark.parametrize("kept", ["array", "view", "base"])
+def test_leaf_copies_a_gradient_something_else_can_reach(kept):
+    # The backward keeps the gradient it returns, a view of it, or the array
+    # it is a reshape of: .grad must not share that memory.
+    keep = []
+
+    def shared(dout):
+        g = (2 * dout).reshape(-1).reshape(dout.shape) if kept == "base" else 2 * dout
+        keep.append({"array": g, "view": g[1:], "base": g.base}[kept])
+        return g
+
+    x = mg.Tensor(np.ones((3, 4)), requires_grad=True)
+    _pair_returning(shared).apply(x).backward(np.ones((3, 4)))
+    assert not np.shares_memory(x.grad, keep[0])
+    x.grad += 1.0
+    np.testing.assert_array_equal(keep[0], 2.0)
+
+
+def test_one_gradient_for_two_leaves_is_not_shared():
+    # Add hands its upstream gradient to both inputs; and a backward may return
+    # one fresh array for two inputs.
+    a, b = (mg.Tensor(np.ones(3), requires_grad=True) for _ in range(2))
+    (a + b).backward(np.full(3, 2.0))
+    assert not np.shares_memory(a.grad, b.grad)
+    Both = mg.Function.from_pair(lambda x, y: (x + y, None), lambda dout, cache: (g := 3 * dout, g), name="Both")
+    c, d = (mg.Tensor(np.ones(3), requires_grad=True) for _ in range(2))
+    Both.apply(c, d).backward(np.ones(3))
+    assert not np.shares_memory(c.grad, d.grad)
+    c.grad += 1.0
+    np.testing.assert_array_equal(d.grad, 3.0)
+
+
+def test_taken_gradient_accumulates_in_place_on_later_calls():
+    x = mg.Tensor(np.ones(4), requires_grad=True)
+    for _ in range(3):
+        (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, 6.0)
