@@ -85,3 +85,33 @@ def test_map_batch_works_in_a_forked_child():
 def _split_in_child():
     numba.set_num_threads(2)
     return P.map_batch(lambda a, b: b - a, 4, 1 << 30)
+
+
+def test_workers_are_steered_off_the_callers_cpu():
+    """Before each hand-off the workers may run on every CPU the caller may use but the
+    caller's own, so the scheduler cannot stack both slices on one CPU."""
+    import os
+
+    if not hasattr(os, "sched_setaffinity") or P._sched_getcpu is None:
+        pytest.skip("CPU affinity is a Linux interface")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs a machine where Numba may use 2 threads")
+    previous = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        P.map_batch(lambda a, b: b - a, 4, 1 << 30)  # the pool has started its worker
+        allowed = os.sched_getaffinity(0)
+        assert P._worker_ids, "the pool's threads must register their ids"
+        for cpu in sorted(allowed)[:2]:
+            steered = P.steer_workers_off(cpu)
+            assert steered == (len(allowed) >= 2)
+            for tid in P._worker_ids:
+                assert os.sched_getaffinity(tid) == (allowed - {cpu} if steered else allowed)
+        # A CPU the caller may not use (or a single allowed CPU) leaves the workers as they are.
+        before = {tid: os.sched_getaffinity(tid) for tid in P._worker_ids}
+        assert not P.steer_workers_off(max(allowed) + 1)
+        assert {tid: os.sched_getaffinity(tid) for tid in P._worker_ids} == before
+        # The caller's own affinity is never touched.
+        assert os.sched_getaffinity(0) == allowed
+    finally:
+        numba.set_num_threads(previous)
