@@ -24,6 +24,7 @@ from minigrad.validation import (
     check_number, check_same_dtype,
 )
 
+from ._blas import batched_matmul
 from ._kernels import attention as kernels
 from .affine import AffineFunction, Linear
 from .dropout import Dropout, dropout_backward, dropout_forward
@@ -78,11 +79,11 @@ def attention_forward(q, k, v, num_heads=1, mask=None, dropout_p=0.0, rng=None, 
         q, k, v = np.split(q, 3, axis=2)
     qh, kh, vh = (_split_heads(a, num_heads) for a in (q, k, v))
     scale = 1.0 / math.sqrt(q.shape[2] // num_heads)
-    scores = qh @ kh.transpose(0, 1, 3, 2)
+    scores = batched_matmul(qh, kh.transpose(0, 1, 3, 2))
     probs = kernels.masked_softmax(scores, scale, mask)
     # Without dropout the weights are the probabilities themselves (no copy).
     weights, keep = dropout_forward(probs, dropout_p, True, rng) if dropout_p > 0 else (probs, None)
-    out = _merge_heads(weights @ vh)
+    out = _merge_heads(batched_matmul(weights, vh))
     cache = (qh, kh, vh, probs, keep, weights, scale, packed, need_weights)
     return ((out, weights) if need_weights else out), cache
 
@@ -104,14 +105,14 @@ def attention_backward(dout, cache):
     qh, kh, vh, probs, keep, weights, scale, packed, need_weights = cache
     dout, dweights = dout if need_weights else (dout, None)
     douth = _split_heads(dout, qh.shape[1])
-    dweights_total = douth @ vh.transpose(0, 1, 3, 2)
+    dweights_total = batched_matmul(douth, vh.transpose(0, 1, 3, 2))
     if dweights is not None:
         dweights_total += dweights
     dprobs = np.ascontiguousarray(dropout_backward(dweights_total, keep))
     dscores = kernels.softmax_backward(probs, dprobs, scale)
-    dq = _merge_heads(dscores @ kh)
-    dk = _merge_heads(dscores.transpose(0, 1, 3, 2) @ qh)
-    dv = _merge_heads(weights.transpose(0, 1, 3, 2) @ douth)
+    dq = _merge_heads(batched_matmul(dscores, kh))
+    dk = _merge_heads(batched_matmul(dscores.transpose(0, 1, 3, 2), qh))
+    dv = _merge_heads(batched_matmul(weights.transpose(0, 1, 3, 2), douth))
     if packed:
         return np.concatenate([dq, dk, dv], axis=2), None, None
     return dq, dk, dv
