@@ -82,10 +82,23 @@ def build_side(side):
     return side.build() if isinstance(side, Deferred) else side
 
 
-def sample_times(fn, repeat=7, warmup=2):
-    """Wall times of ``repeat`` calls of ``fn()`` in seconds, after ``warmup`` untimed calls."""
-    for _ in range(warmup):
+#: Each round's untimed calls last at least this long. The sides take turns, so each round
+#: starts after the other side's: on these virtual machines, after such a pause, the scheduler
+#: put a waking worker thread on the CPU of the thread that woke it, and threads that block
+#: between calls (ours, OpenBLAS's) then shared one CPU for the next ~100 ms (a stride-2 conv2d:
+#: 7-15 ms a call for a while, 4.5 ms after). Spinning pools (PyTorch's OpenMP) never pause.
+#: The table is of steady-state calls, as a training loop makes them.
+WARMUP_SECONDS = 0.2
+
+
+def sample_times(fn, repeat=7, warmup=2, warmup_seconds=0.0):
+    """Wall times of ``repeat`` calls of ``fn()`` in seconds, after untimed calls: at least
+    ``warmup`` of them, and for at least ``warmup_seconds``."""
+    warm_until = time.perf_counter() + warmup_seconds
+    done = 0
+    while done < warmup or time.perf_counter() < warm_until:
         fn()
+        done += 1
     samples = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -147,9 +160,9 @@ def _worker_main(conn, module_name, case_name, side, quick, threads):
             message = conn.recv()
             if message[0] == "stop":
                 break
-            _, repeat, warmup = message
+            _, repeat, warmup, warmup_seconds = message
             start = time.monotonic()
-            samples = sample_times(fn, repeat, warmup)
+            samples = sample_times(fn, repeat, warmup, warmup_seconds)
             conn.send(("samples", samples, start, time.monotonic()))
     except BaseException:  # reported to the parent, which raises it
         conn.send(("error", traceback.format_exc()))
@@ -186,10 +199,10 @@ class _Worker:
     def wait_ready(self):
         (self.pid,) = self._receive()
 
-    def round(self, repeat, warmup):
+    def round(self, repeat, warmup, warmup_seconds=WARMUP_SECONDS):
         """Time one round; return ``(samples, start, end)`` (start and end on the system-wide
         monotonic clock)."""
-        self.conn.send(("round", repeat, warmup))
+        self.conn.send(("round", repeat, warmup, warmup_seconds))
         return self._receive()
 
     def close(self):
@@ -249,7 +262,7 @@ def _start(module_name, case_name, sides, quick, threads):
 
 
 def calibrate(module_name, case_name, ref_name, quick=False, threads=2, repeat=7, warmup=2,
-              rounds=3):
+              rounds=3, warmup_seconds=WARMUP_SECONDS):
     """The reference's samples timed alone in a fresh process, in the same rounds as in
     ``compare_case`` (no worker of ours alive meanwhile). As there, each round starts once the
     process is idle: between rounds, its thread pools go quiet as they do while ours runs."""
@@ -258,19 +271,20 @@ def calibrate(module_name, case_name, ref_name, quick=False, threads=2, repeat=7
         samples = []
         for r in range(rounds):
             wait_idle(worker.pid)
-            samples += worker.round(repeat, warmup if r == 0 else 1)[0]
+            samples += worker.round(repeat, warmup if r == 0 else 1, warmup_seconds)[0]
         return samples
     finally:
         worker.close()
 
 
 def compare_case(module_name, case_name, ref_name, quick=False, threads=2, repeat=7, warmup=2,
-                 rounds=3, calibration=True, note="", measure_peak=False):
+                 rounds=3, calibration=True, note="", measure_peak=False, warmup_seconds=WARMUP_SECONDS):
     """Time one case against one reference, each side in its own worker, in alternating
     rounds; return a ``Row`` (with the reference's calibration samples unless
-    ``calibration`` is false, and each side's memory when ``measure_peak``)."""
-    alone = (calibrate(module_name, case_name, ref_name, quick, threads, repeat, warmup, rounds)
-             if calibration else None)
+    ``calibration`` is false, and each side's memory when ``measure_peak``). Each round's
+    untimed calls last ``warmup`` calls (1 after the first round) and ``warmup_seconds``."""
+    alone = (calibrate(module_name, case_name, ref_name, quick, threads, repeat, warmup, rounds,
+                       warmup_seconds) if calibration else None)
     workers = _start(module_name, case_name, ["ours", ref_name], quick, threads)
     ours, ref, log = [], [], []
     try:
@@ -278,7 +292,7 @@ def compare_case(module_name, case_name, ref_name, quick=False, threads=2, repea
             for worker, other, dest in ((workers[0], workers[1], ours),
                                         (workers[1], workers[0], ref)):
                 wait_idle(other.pid)
-                samples, start, end = worker.round(repeat, warmup if r == 0 else 1)
+                samples, start, end = worker.round(repeat, warmup if r == 0 else 1, warmup_seconds)
                 dest += samples
                 log.append((worker.side, worker.pid, start, end))
     finally:

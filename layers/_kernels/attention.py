@@ -85,5 +85,6 @@ def softmax_backward(probs, dprobs, scale):
     """
     if probs.size:
         keys = probs.shape[-1]
-        softmax_rows_backward_in_place(dprobs.reshape(-1, keys), probs.reshape(-1, keys), probs.dtype.type(scale))
+        softmax_rows_backward_in_place(dprobs.reshape(-1, keys), probs.reshape(-1, keys),
+                                       probs.dtype.type(scale))
     return dprobs

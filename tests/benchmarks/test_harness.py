@@ -3,6 +3,7 @@ every case module's interface."""
 import importlib
 import os
 import pkgutil
+import time
 
 import numpy as np
 import pytest
@@ -22,6 +23,14 @@ def test_sample_times_counts_calls_and_skips_warmup():
     assert all(s >= 0 for s in samples)
 
 
+def test_sample_times_warms_up_for_at_least_warmup_seconds():
+    calls = []
+    start = time.perf_counter()
+    sample_times(lambda: calls.append(time.perf_counter()), repeat=1, warmup=1, warmup_seconds=0.05)
+    untimed = calls[:-1]
+    assert len(untimed) > 1 and untimed[-1] - start >= 0.05
+
+
 def test_deferred_sides_are_built_on_demand():
     built = []
     case = Case("c", deferred(lambda: built.append(1) or (lambda: "ran")), {"r": lambda: "ref"})
@@ -38,7 +47,7 @@ def test_each_side_runs_in_its_own_process_in_alternating_rounds(tmp_path, monke
     log = tmp_path / "calls"
     monkeypatch.setenv("FAKE_CASES_LOG", str(log))
     row = compare_case(FAKE, "steady", "ref", repeat=2, warmup=1, rounds=3, calibration=False,
-                       note="a note")
+                       note="a note", warmup_seconds=0.0)  # so that the calls can be counted
     assert len(row.ours) == len(row.ref) == 6 and row.calibration is None
     # Two worker processes, neither of them this one.
     assert row.pids["ours"] != row.pids["ref"]
@@ -58,7 +67,7 @@ def test_each_side_runs_in_its_own_process_in_alternating_rounds(tmp_path, monke
 def test_calibration_runs_alone_in_a_fresh_process_and_flags_drift(tmp_path, monkeypatch):
     log = tmp_path / "calls"
     monkeypatch.setenv("FAKE_CASES_LOG", str(log))
-    row = compare_case(FAKE, "disturbed", "ref", repeat=3, warmup=1, rounds=2)
+    row = compare_case(FAKE, "disturbed", "ref", repeat=3, warmup=1, rounds=2, warmup_seconds=0.0)
     assert len(row.calibration) == 6
     calls = _read_log(log)
     calibration_pids = {pid for side, pid in calls[:8]}

@@ -235,7 +235,8 @@ def test_one_gradient_for_two_leaves_is_not_shared():
     a, b = (mg.Tensor(np.ones(3), requires_grad=True) for _ in range(2))
     (a + b).backward(np.full(3, 2.0))
     assert not np.shares_memory(a.grad, b.grad)
-    Both = mg.Function.from_pair(lambda x, y: (x + y, None), lambda dout, cache: (g := 3 * dout, g), name="Both")
+    Both = mg.Function.from_pair(lambda x, y: (x + y, None), lambda dout, cache: (g := 3 * dout, g),
+                                 name="Both")
     c, d = (mg.Tensor(np.ones(3), requires_grad=True) for _ in range(2))
     Both.apply(c, d).backward(np.ones(3))
     assert not np.shares_memory(c.grad, d.grad)
