@@ -28,7 +28,9 @@ def embedding_forward(idx, weight, padding_idx=None):
     out : (..., D)
     cache : for ``embedding_backward``
     """
-    return weight[idx], (idx, weight.shape, padding_idx)
+    flat = np.ascontiguousarray(idx, dtype=np.int64).reshape(-1)
+    out = _k.gather_rows(flat, np.ascontiguousarray(weight)).reshape(np.shape(idx) + weight.shape[1:])
+    return out, (idx, weight.shape, padding_idx)
 
 
 def embedding_backward(dout, cache):

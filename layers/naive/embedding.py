@@ -1,4 +1,4 @@
-"""Obviously-correct loop version of the embedding scatter-add."""
+"""Obviously-correct loop versions of the embedding gather and scatter-add."""
 import numpy as np
 
 
@@ -8,3 +8,8 @@ def scatter_add_rows(idx, rows, num_rows):
     for i, row in zip(idx, rows):
         out[i] += row
     return out
+
+
+def gather_rows(idx, weight):
+    """``weight[idx]`` one row at a time, for (K,) indices into a (V, D) weight."""
+    return np.stack([weight[i] for i in idx]) if len(idx) else np.empty((0, weight.shape[1]), weight.dtype)

@@ -36,6 +36,23 @@ def test_scatter_kernel_matches_naive(dtype):
     assert_close(out, naive.scatter_add_rows(idx, rows, 7), 1e-6 if dtype == np.float32 else 1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(v=st.integers(1, 9), d=st.integers(1, 40), k=st.integers(0, 30), seed=st.integers(0, 999))
+def test_gather_kernel_matches_naive(dtype, v, d, k, seed):
+    rng = np.random.default_rng(seed)
+    weight = rng.standard_normal((v, d)).astype(dtype)
+    idx = rng.integers(0, v, k)
+    out = fast.gather_rows(idx, weight)
+    assert out.dtype == dtype and out.shape == (k, d)
+    np.testing.assert_array_equal(out, naive.gather_rows(idx, weight))
+
+
+@pytest.mark.parametrize("bad", [-1, 7, 100])
+def test_gather_kernel_refuses_indices_outside_the_table(bad):
+    with pytest.raises(IndexError, match=rf"gather_rows: idx\[2\] = {bad} is outside \[0, 7\)"):
+        fast.gather_rows(np.array([0, 6, bad, 1]), np.ones((7, 3)))
+
+
 def test_module_init_and_padding(torch):
     layer = Embedding(1000, 8, padding_idx=-1, rng=0)
     assert layer.padding_idx == 999 and np.all(layer.weight.data[999] == 0)
