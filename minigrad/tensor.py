@@ -261,8 +261,8 @@ def _run_backward(root, grad):
         # A list of our own, emptied as we go, so that each gradient is held by
         # the local ``g`` alone unless something else keeps it (see below).
         input_grads = list(input_grads)
-        for k, inp in enumerate(node.inputs):
-            g, input_grads[k] = input_grads[k], None
+        for i, inp in enumerate(node.inputs):
+            g, input_grads[i] = input_grads[i], None
             if inp is None or g is None or not inp.requires_grad:
                 continue
             g = np.asarray(g)

