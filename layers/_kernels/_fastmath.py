@@ -30,14 +30,20 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 
 
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """Reinterpret an int64 bit pattern as a float64 (how we build 2**-k)."""
+def bitcast(source, target):
+    """An intrinsic reinterpreting the bits of a ``source`` scalar as a ``target`` scalar of
+    the same width (its argument is first converted to ``source``, as in any call)."""
+    @intrinsic
+    def cast(typingctx, value):
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
+        return target(source), codegen
 
-    return types.float64(types.int64), codegen
+    return cast
+
+
+_float_from_bits = bitcast(types.int64, types.float64)  # how we build 2**-k
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -111,14 +117,7 @@ _EXP_P_32 = tuple(np.float32(c) for c in (
 _EXP_T_MAX_32 = np.float32(88.0)  # k <= 127: 2**-k is a normal number or 0
 
 
-@intrinsic
-def _float32_from_bits(typingctx, bits):
-    """Reinterpret an int32 bit pattern as a float32."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float32))
-
-    return types.float32(types.int32), codegen
+_float32_from_bits = bitcast(types.int32, types.float32)
 
 
 @njit(inline="always", **JIT_OPTIONS)

@@ -29,9 +29,9 @@ same cast.
 """
 import numpy as np
 from numba import njit, types, uintp
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
-from ._fastmath import JIT_OPTIONS
+from ._fastmath import JIT_OPTIONS, bitcast
 
 SUM_OPTIONS = dict(JIT_OPTIONS, fastmath={"contract", "reassoc"})
 BLOCK = 256
@@ -110,24 +110,9 @@ def centered_dots(g, x, r, c):
 # in the row may or may not be the result; the callers subtract the maximum
 # from every value of the row and sum the results, so the row's outputs are
 # NaN either way.
-def _bitcast(source, target):
-    """An intrinsic reinterpreting a ``source`` scalar's bits as a ``target`` scalar."""
-    @intrinsic
-    def cast(typingctx, value):
-        if value != source:
-            return None
-
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], context.get_value_type(target))
-
-        return target(source), codegen
-
-    return cast
-
-
 _BITCASTS = {
-    types.float32: (_bitcast(types.float32, types.int32), _bitcast(types.int32, types.float32), np.int32),
-    types.float64: (_bitcast(types.float64, types.int64), _bitcast(types.int64, types.float64), np.int64),
+    types.float32: (bitcast(types.float32, types.int32), bitcast(types.int32, types.float32), np.int32),
+    types.float64: (bitcast(types.float64, types.int64), bitcast(types.int64, types.float64), np.int64),
 }
 
 
