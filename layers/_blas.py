@@ -14,6 +14,7 @@ through the OpenBLAS that NumPy loaded; with another BLAS, or off Linux,
 ``batched_matmul`` is ``np.matmul``.
 """
 import ctypes
+import functools
 import threading
 from contextlib import contextmanager
 
@@ -23,8 +24,10 @@ import numpy as np
 from ._parallel import MIN_PARALLEL_WORK, map_batch
 
 
+@functools.cache
 def _numpy_openblas_threads():
-    """``(get_num_threads, set_num_threads)`` of the OpenBLAS NumPy loaded, or None."""
+    """``(get_num_threads, set_num_threads)`` of the OpenBLAS NumPy loaded, or None
+    (looked up on first use, not when ``layers`` is imported)."""
     try:
         with open("/proc/self/maps") as maps:
             paths = sorted({line.split()[-1] for line in maps
@@ -47,7 +50,6 @@ def _numpy_openblas_threads():
     return None
 
 
-_threads = _numpy_openblas_threads()
 _lock = threading.Lock()
 _holders = 0  # calls inside ``_one_blas_thread`` now
 _saved = 1  # the count to restore when the last of them leaves
@@ -58,7 +60,7 @@ def _one_blas_thread():
     """BLAS at one thread inside the block, its count restored when the last
     concurrent block ends."""
     global _holders, _saved
-    get, set_ = _threads
+    get, set_ = _numpy_openblas_threads()
     with _lock:
         if _holders == 0:
             _saved = get()
@@ -86,7 +88,8 @@ def batched_matmul(a, b):
         return np.matmul(a, b)
     out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
     work = out.size * a.shape[-1]
-    if _threads is None or a.shape[0] < 2 or work < MIN_PARALLEL_WORK or numba.get_num_threads() < 2:
+    splits = a.shape[0] >= 2 and work >= MIN_PARALLEL_WORK and numba.get_num_threads() >= 2
+    if not (splits and _numpy_openblas_threads()):
         return np.matmul(a, b, out=out)
     with _one_blas_thread():
         map_batch(lambda start, stop: np.matmul(a[start:stop], b[start:stop], out=out[start:stop]),

@@ -22,7 +22,6 @@ conv2d forward on (64, 32, 14, 14) took 2.8 ms instead of 1.45 for the first
 (PyTorch's OpenMP) never let a CPU go idle between regions, so never meet it.
 """
 import ctypes
-import ctypes.util
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -63,8 +62,8 @@ def _find_sched_getcpu():
     """glibc's ``sched_getcpu`` (the CPU the calling thread runs on), or None off Linux."""
     if not hasattr(os, "sched_setaffinity"):
         return None
-    try:
-        getcpu = ctypes.CDLL(ctypes.util.find_library("c")).sched_getcpu
+    try:  # the process's own symbols, libc's among them (find_library would cost 5 ms)
+        getcpu = ctypes.CDLL(None).sched_getcpu
     except (OSError, AttributeError):
         return None
     getcpu.restype = ctypes.c_int
