@@ -1,7 +1,11 @@
 """Shared test helpers: reference-library fixtures, hypothesis profile, gradient checks."""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+from layers import _parallel
 
 # Modest example counts keep the suite fast; no deadline because the first
 # call of a Numba kernel compiles (or loads from cache).
@@ -42,6 +46,17 @@ def cv2():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@contextlib.contextmanager
+def split_every_call(split=True):
+    """Within it, with ``split``, every ``layers._parallel.map_batch`` call of two or more items
+    runs on slices in several threads, however small (MIN_PARALLEL_WORK 0); without, calls
+    split as usual."""
+    with pytest.MonkeyPatch.context() as patch:
+        if split:
+            patch.setattr(_parallel, "MIN_PARALLEL_WORK", 0)
+        yield
 
 
 def assert_close(actual, expected, atol, what=""):

@@ -14,7 +14,7 @@ from layers._kernels._fastmath import exp_neg
 from layers._kernels._reductions import row_max
 from layers.naive import activations as naive
 from minigrad import activations as reference
-from tests.conftest import assert_close
+from tests.conftest import assert_close, split_every_call
 
 TOL = {np.float32: 1e-6, np.float64: 1e-14}
 
@@ -67,16 +67,18 @@ def test_relu_pair_matches_reference(dtype, shape, seed):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @given(rows=st.integers(1, 6), d=st.integers(1, 300), scale=st.sampled_from([0.1, 3.0, 40.0]),
-       seed=st.integers(0, 999))
-def test_softmax_rows_match_reference(dtype, rows, d, scale, seed):
+       seed=st.integers(0, 999), split=st.booleans())
+def test_softmax_rows_match_reference(dtype, rows, d, scale, seed, split):
+    """Also with the rows split over threads."""
     rng = np.random.default_rng(seed)
     x = (scale * rng.standard_normal((rows, d))).astype(dtype)
     dout = rng.standard_normal((rows, d)).astype(dtype)
-    y = kernels.softmax_rows(x)
+    with split_every_call(split):
+        y = kernels.softmax_rows(x)
+        dx = kernels.softmax_rows_backward(dout, y)
     want, cache = reference.softmax_forward(x.astype(np.float64), axis=-1)
     assert y.dtype == dtype
     assert_close(y, want, TOL[dtype], "softmax")
-    dx = kernels.softmax_rows_backward(dout, y)
     assert dx.dtype == dtype
     assert_close(dx, reference.softmax_backward(dout.astype(np.float64), cache), 4 * TOL[dtype], "softmax dx")
 
@@ -118,13 +120,15 @@ def test_softmax_rows_extremes(dtype):
 @pytest.mark.parametrize("approximate", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @given(shape=st.lists(st.integers(1, 40), min_size=1, max_size=3).map(tuple),
-       scale=st.sampled_from([0.5, 3.0, 8.0]), seed=st.integers(0, 999))
-def test_gelu_kernels_match_naive(approximate, dtype, shape, scale, seed):
+       scale=st.sampled_from([0.5, 3.0, 8.0]), seed=st.integers(0, 999), split=st.booleans())
+def test_gelu_kernels_match_naive(approximate, dtype, shape, scale, seed, split):
+    """Also with the values split over threads."""
     rng = np.random.default_rng(seed)
     x = (scale * rng.standard_normal(shape)).astype(dtype)
     dout = rng.standard_normal(shape).astype(dtype)
-    out, aux = kernels.gelu_forward(x, approximate)
-    dx = kernels.gelu_backward(x, aux, dout, approximate)
+    with split_every_call(split):
+        out, aux = kernels.gelu_forward(x, approximate)
+        dx = kernels.gelu_backward(x, aux, dout, approximate)
     assert out.dtype == dtype and dx.dtype == dtype
     x64 = x.astype(np.float64)
     # Within float32's rounding of outputs up to |x| ~ 30 (1e-6 absolute).
@@ -144,9 +148,10 @@ def _silu_definition(x, dout):
         return out, silu_backward(dout.astype(np.float64), cache), cache[1][0]
 
 
-def _assert_silu32_matches_definition(x, dout):
-    out = kernels.silu_forward32(x)
-    dx = kernels.silu_backward32(x, dout)
+def _assert_silu32_matches_definition(x, dout, split=False):
+    with split_every_call(split):
+        out = kernels.silu_forward32(x)
+        dx = kernels.silu_backward32(x, dout)
     assert out.dtype == np.float32 and dx.dtype == np.float32 and out.shape == x.shape == dx.shape
     want, want_dx, s = _silu_definition(x, dout)
     # A few float32 ulps of the output. The slope s (1 + x (1 - s)) has a zero
@@ -170,12 +175,13 @@ def _assert_silu32_matches_definition(x, dout):
 
 
 @given(shape=st.lists(st.integers(0, 40), min_size=1, max_size=3).map(tuple),
-       scale=st.sampled_from([0.5, 3.0, 20.0, 100.0]), seed=st.integers(0, 999))
-def test_silu32_kernels_match_definition(shape, scale, seed):
+       scale=st.sampled_from([0.5, 3.0, 20.0, 100.0]), seed=st.integers(0, 999), split=st.booleans())
+def test_silu32_kernels_match_definition(shape, scale, seed, split):
+    """Also with the values split over threads."""
     rng = np.random.default_rng(seed)
     x = (scale * rng.standard_normal(shape)).astype(np.float32)
     dout = rng.standard_normal(shape).astype(np.float32)
-    _assert_silu32_matches_definition(x, dout)
+    _assert_silu32_matches_definition(x, dout, split)
 
 
 def test_silu32_dense_range_and_extremes():

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from layers._kernels import norm as fast
 from layers.naive import norm as naive
-from tests.conftest import assert_close
+from tests.conftest import assert_close, split_every_call
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -44,8 +44,9 @@ def test_kernels_match_naive(dtype, n, c, l_dim, shift, seed):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @given(rows=st.integers(1, 9), d=st.integers(2, 600), groups=st.integers(1, 3), shift=st.sampled_from([-1.0, 1e3]),
-       seed=st.integers(0, 999))
-def test_row_kernels_match_naive(dtype, rows, d, groups, shift, seed):
+       seed=st.integers(0, 999), split=st.booleans())
+def test_row_kernels_match_naive(dtype, rows, d, groups, shift, seed, split):
+    """Also with the rows split over threads (whole groups of rows per slice)."""
     rng = np.random.default_rng(seed)
     x = (2 * rng.standard_normal((rows, d)) + shift).astype(dtype)
     dout = rng.standard_normal((rows, d)).astype(dtype)
@@ -56,7 +57,9 @@ def test_row_kernels_match_naive(dtype, rows, d, groups, shift, seed):
     stat_tol = 2e-6 if dtype == np.float32 else 1e-11
     mean_tol = stat_tol * abs(shift) if dtype == np.float32 else 1e-9
 
-    out, mean, inv_std = fast.rows_forward(x, 1e-5, w, b)
+    with split_every_call(split):
+        out, mean, inv_std = fast.rows_forward(x, 1e-5, w, b)
+        got = fast.rows_backward(dout, x, mean, inv_std, w)
     ref_out, ref_mean, ref_inv = naive.rows_forward(x, 1e-5, w, b)
     assert out.dtype == dtype
     # x - mean loses eps * |x| to rounding, magnified by 1 / std: rows of a few values
@@ -66,7 +69,7 @@ def test_row_kernels_match_naive(dtype, rows, d, groups, shift, seed):
     assert_close(mean, ref_mean, mean_tol, "mean")
     assert_close(inv_std / ref_inv, np.ones_like(ref_inv), stat_tol, "inv_std (relative)")
 
-    got, want = fast.rows_backward(dout, x, mean, inv_std, w), naive.rows_backward(dout, x, mean, inv_std, w)
+    want = naive.rows_backward(dout, x, mean, inv_std, w)
     assert got[0].dtype == dtype
     # Tolerances relative to the size of what is summed: float32 keeps ~7 digits of it.
     dx_scale = max(1.0, float(np.abs(want[0]).max()), _backward_scale(inv_std, dout, w))
@@ -76,8 +79,8 @@ def test_row_kernels_match_naive(dtype, rows, d, groups, shift, seed):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @given(rows=st.integers(1, 9), k=st.integers(1, 4), l_dim=st.integers(1, 300), groups=st.integers(1, 3),
-       shift=st.sampled_from([0.0, 1e3]), seed=st.integers(0, 999))
-def test_group_kernels_match_naive(dtype, rows, k, l_dim, groups, shift, seed):
+       shift=st.sampled_from([0.0, 1e3]), seed=st.integers(0, 999), split=st.booleans())
+def test_group_kernels_match_naive(dtype, rows, k, l_dim, groups, shift, seed, split):
     # Up to 1200 values a row (past one 256-value block of the float32 sums),
     # and means far from zero, which the two-part mean keeps accurate.
     rng = np.random.default_rng(seed)
@@ -86,14 +89,15 @@ def test_group_kernels_match_naive(dtype, rows, k, l_dim, groups, shift, seed):
     w, b = rng.standard_normal((2, groups, k)).astype(dtype)
     tol = 2e-5 if dtype == np.float32 else 1e-11
 
-    out, mean, inv_std = fast.groups_forward(x, 1e-5, w, b)
     ref_out, ref_mean, ref_inv = naive.groups_forward(x, 1e-5, w, b)
+    with split_every_call(split):
+        out, mean, inv_std = fast.groups_forward(x, 1e-5, w, b)
+        got = fast.groups_backward(dout, x, ref_mean, ref_inv, w)
     assert out.dtype == dtype
     assert_close(out, ref_out, tol, "out")
     assert_close(mean, ref_mean, 1e-6 * max(shift, 1) if dtype == np.float32 else 1e-9, "mean")
     assert_close(inv_std / ref_inv, np.ones_like(ref_inv), 2e-6 if dtype == np.float32 else 1e-11, "inv_std")
 
-    got = fast.groups_backward(dout, x, ref_mean, ref_inv, w)
     want = naive.groups_backward(dout, x, ref_mean, ref_inv, w)
     assert got[0].dtype == dtype
     # dw sums over every value of a channel: its tolerance scales with their number.
