@@ -333,7 +333,7 @@ def _softmax_rows_backward(dout, y, dx):
             dx[r, uintp(j)] = y[r, uintp(j)] * (dout[r, uintp(j)] - dot)
 
 
-@njit(**JIT_OPTIONS)
+@njit(nogil=True, **JIT_OPTIONS)
 def softmax_rows_backward_in_place(grad, y, scale):
     """``grad = scale * y * (grad - sum(grad * y))`` per row of (R, D) arrays of one
     dtype: the backward of ``softmax(scale * scores)`` over rows, written over the

@@ -5,23 +5,25 @@ normalise), each allocating a temporary the size of the (N, heads, T, S)
 scores. Here each row is scaled, masked, and turned into probabilities by
 the softmax kernels' row functions (``activations.exp_normalise_row``) while
 it sits in cache, in the scores' dtype, and the probabilities overwrite the
-scores in place.
+scores in place. From MIN_PARALLEL_WORK values the rows are split over our
+threads (``layers._parallel``), as the softmax kernels' are.
 """
 import numpy as np
 from numba import njit, uintp
 
+from .._parallel import map_batch
 from ._fastmath import JIT_OPTIONS
 from ._reductions import row_max
 from .activations import exp_normalise_row_in_place, softmax_rows_backward_in_place
 
 
-@njit(**JIT_OPTIONS)
-def _masked_softmax_rows(scores, scale, mask, mask_dims, heads, queries):
-    """Rows of ``scores`` (R, S) are (sample, head, query) in C order; ``mask``
-    (M, S) holds the distinct mask rows, ``mask_dims`` their (samples, heads,
-    queries), each either 1 (shared) or full size."""
+@njit(nogil=True, **JIT_OPTIONS)
+def _masked_softmax_rows(scores, scale, mask, mask_dims, heads, queries, start, stop):
+    """Rows ``start`` to ``stop`` of ``scores`` (R, S), whose rows are (sample, head, query)
+    in C order; ``mask`` (M, S) holds the distinct mask rows, ``mask_dims`` their (samples,
+    heads, queries), each either 1 (shared) or full size."""
     mb, mh, mt = mask_dims
-    for r in range(scores.shape[0]):
+    for r in range(start, stop):
         b, h, t = r // (heads * queries), (r // queries) % heads, r % queries
         mask_row = ((b if mb > 1 else 0) * mh + (h if mh > 1 else 0)) * mt + (t if mt > 1 else 0)
         for s in range(scores.shape[1]):
@@ -64,8 +66,9 @@ def masked_softmax(scores, scale, mask):
     mask = np.ascontiguousarray(mask, dtype=scores.dtype)
     if scores.size:
         n, heads, queries, keys = scores.shape
-        _masked_softmax_rows(scores.reshape(-1, keys), scores.dtype.type(scale), mask.reshape(-1, keys),
-                             mask.shape[:3], heads, queries)
+        rows, scale, mask_rows = scores.reshape(-1, keys), scores.dtype.type(scale), mask.reshape(-1, keys)
+        map_batch(lambda a, b: _masked_softmax_rows(rows, scale, mask_rows, mask.shape[:3], heads, queries, a, b),
+                  len(rows), scores.size)
     return scores
 
 
@@ -85,6 +88,6 @@ def softmax_backward(probs, dprobs, scale):
     """
     if probs.size:
         keys = probs.shape[-1]
-        softmax_rows_backward_in_place(dprobs.reshape(-1, keys), probs.reshape(-1, keys),
-                                       probs.dtype.type(scale))
+        grads, rows, scale = dprobs.reshape(-1, keys), probs.reshape(-1, keys), probs.dtype.type(scale)
+        map_batch(lambda a, b: softmax_rows_backward_in_place(grads[a:b], rows[a:b], scale), len(rows), probs.size)
     return dprobs

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from layers._kernels import attention as fast
 from layers.naive import attention as naive
-from tests.conftest import assert_close
+from tests.conftest import assert_close, split_every_call
 
 TOL = {np.float32: 1e-6, np.float64: 1e-15}
 
@@ -27,11 +27,13 @@ def problems(draw):
     return scores, mask, draw(st.floats(0.1, 2.0)), rng
 
 
-@given(problems())
-def test_masked_softmax_matches_naive(problem):
+@given(problems(), st.booleans())
+def test_masked_softmax_matches_naive(problem, split):
+    """Also with the rows split over threads."""
     scores, mask, scale, rng = problem
     want = naive.masked_softmax(scores.astype(np.float64), scale, mask)
-    got = fast.masked_softmax(scores.copy(), scale, mask)
+    with split_every_call(split):
+        got = fast.masked_softmax(scores.copy(), scale, mask)
     assert got.dtype == scores.dtype
     assert_close(got, want, TOL[scores.dtype.type], "probs")
     # Masked keys get exactly zero weight.
@@ -40,7 +42,8 @@ def test_masked_softmax_matches_naive(problem):
 
     dprobs = rng.standard_normal(scores.shape).astype(scores.dtype)
     want_d = naive.softmax_backward(got.astype(np.float64), dprobs, scale)
-    got_d = fast.softmax_backward(got, dprobs.copy(), scores.dtype.type(scale))
+    with split_every_call(split):
+        got_d = fast.softmax_backward(got, dprobs.copy(), scores.dtype.type(scale))
     assert_close(got_d, want_d, 10 * TOL[scores.dtype.type], "dscores")
 
 
