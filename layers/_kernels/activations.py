@@ -58,8 +58,8 @@ OPS_PER_VALUE = 2
 
 
 def split_values(run, n):
-    """``run(start, stop)`` on slices of ``range(n)`` values (or rows of n values in all),
-    in parallel (``layers._parallel``) where there are enough of them (OPS_PER_VALUE)."""
+    """``run(start, stop)`` on slices of ``range(n)`` values, in parallel
+    (``layers._parallel``) where there are enough of them (OPS_PER_VALUE)."""
     map_batch(run, n, OPS_PER_VALUE * n)
 
 

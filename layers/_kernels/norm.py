@@ -338,6 +338,7 @@ def groups_backward(dout, x, mean, inv_std, w):
 
 
 def _forward(kernel, x, eps, w, b):
+    """``rows_forward`` / ``groups_forward`` through their row ``kernel``, rows split over threads."""
     rows = x.shape[0]
     out, mean, inv_std = np.empty_like(x), np.empty(rows), np.empty(rows)
     split_rows(lambda a, c: kernel(x[a:c], eps, w, b, out[a:c], mean[a:c], inv_std[a:c]),
@@ -346,6 +347,7 @@ def _forward(kernel, x, eps, w, b):
 
 
 def _backward(kernel, dout, x, mean, inv_std, w):
+    """``rows_backward`` / ``groups_backward`` through their row ``kernel``, rows split over threads."""
     dout, x = np.ascontiguousarray(dout), np.ascontiguousarray(x)
     dx = np.empty_like(x)
 
