@@ -57,10 +57,10 @@ _ERFC_P = (
 OPS_PER_VALUE = 2
 
 
-def split_values(run, n):
-    """``run(start, stop)`` on slices of ``range(n)`` values, in parallel
-    (``layers._parallel``) where there are enough of them (OPS_PER_VALUE)."""
-    map_batch(run, n, OPS_PER_VALUE * n)
+def split_values(run, n, values=None):
+    """``run(start, stop)`` on slices of ``range(n)``, in parallel (``layers._parallel``) where
+    there are enough values (OPS_PER_VALUE): n values, or n rows of ``values`` values in all."""
+    map_batch(run, n, OPS_PER_VALUE * (n if values is None else values))
 
 
 # ------------------------------------------------------------- tanh form
@@ -354,12 +354,12 @@ def softmax_rows_backward_in_place(grad, y, scale):
 def softmax_rows(x):
     """Softmax of each row of a C-contiguous (R, D) float array, D >= 1."""
     out = np.empty_like(x)
-    map_batch(lambda a, b: _softmax_rows(x[a:b], out[a:b]), len(x), OPS_PER_VALUE * x.size)
+    split_values(lambda a, b: _softmax_rows(x[a:b], out[a:b]), len(x), x.size)
     return out
 
 
 def softmax_rows_backward(dout, y):
     """``y * (dout - sum(dout * y))`` per row, for (R, D) arrays of y's dtype."""
     dout, dx = np.ascontiguousarray(dout, dtype=y.dtype), np.empty_like(y)
-    map_batch(lambda a, b: _softmax_rows_backward(dout[a:b], y[a:b], dx[a:b]), len(y), OPS_PER_VALUE * y.size)
+    split_values(lambda a, b: _softmax_rows_backward(dout[a:b], y[a:b], dx[a:b]), len(y), y.size)
     return dx

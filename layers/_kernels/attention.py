@@ -6,15 +6,14 @@ scores. Here each row is scaled, masked, and turned into probabilities by
 the softmax kernels' row functions (``activations.exp_normalise_row``) while
 it sits in cache, in the scores' dtype, and the probabilities overwrite the
 scores in place. The rows are split over our threads (``layers._parallel``)
-as the softmax kernels' are (``activations.OPS_PER_VALUE``).
+as the softmax kernels' are (``activations.split_values``).
 """
 import numpy as np
 from numba import njit, uintp
 
-from .._parallel import map_batch
 from ._fastmath import JIT_OPTIONS
 from ._reductions import row_max
-from .activations import OPS_PER_VALUE, exp_normalise_row_in_place, softmax_rows_backward_in_place
+from .activations import exp_normalise_row_in_place, softmax_rows_backward_in_place, split_values
 
 
 @njit(nogil=True, **JIT_OPTIONS)
@@ -67,8 +66,8 @@ def masked_softmax(scores, scale, mask):
     if scores.size:
         n, heads, queries, keys = scores.shape
         rows, scale, mask_rows = scores.reshape(-1, keys), scores.dtype.type(scale), mask.reshape(-1, keys)
-        map_batch(lambda a, b: _masked_softmax_rows(rows, scale, mask_rows, mask.shape[:3], heads, queries, a, b),
-                  len(rows), OPS_PER_VALUE * scores.size)
+        split_values(lambda a, b: _masked_softmax_rows(rows, scale, mask_rows, mask.shape[:3], heads, queries, a, b),
+                     len(rows), scores.size)
     return scores
 
 
@@ -89,6 +88,6 @@ def softmax_backward(probs, dprobs, scale):
     if probs.size:
         keys = probs.shape[-1]
         grads, rows, scale = dprobs.reshape(-1, keys), probs.reshape(-1, keys), probs.dtype.type(scale)
-        map_batch(lambda a, b: softmax_rows_backward_in_place(grads[a:b], rows[a:b], scale), len(rows),
-                  OPS_PER_VALUE * probs.size)
+        split_values(lambda a, b: softmax_rows_backward_in_place(grads[a:b], rows[a:b], scale), len(rows),
+                     probs.size)
     return dprobs

@@ -5,11 +5,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
-from layers import _parallel as P
 from layers import conv as C
 from layers._kernels import conv as K
 from layers.naive import conv as naive
-from tests.conftest import assert_close
+from tests.conftest import assert_close, split_every_call
 
 _correlate_grads_columns = C._correlate_grads_columns
 
@@ -225,8 +224,7 @@ def test_batch_split_across_threads_matches_naive(cfg, batch):
     args = ((1, 1), cfg["padding"], cfg["dilation"], 1)
     dout = np.random.default_rng(5).standard_normal(naive.conv2d(x, w, b, *args).shape).astype(cfg["dtype"])
     expected = (naive.conv2d(x, w, b, *args), *naive.conv2d_backward(dout, x, w, *args))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(P, "MIN_PARALLEL_WORK", 0)
+    with split_every_call(), pytest.MonkeyPatch.context() as patch:
         for engine, takes_direct in (("direct", C._takes_direct), ("im2col", lambda *a: False)):
             patch.setattr(C, "_takes_direct", takes_direct)
             for name, got, want in zip(("out", "dx", "dw", "db"), _pair(x, w, b, dout, cfg), expected):
@@ -280,13 +278,11 @@ def test_strided_convolutions_through_their_phases_match_naive(cfg, op, split, p
     dout = np.random.default_rng(7).standard_normal(out.shape).astype(cfg["dtype"])
     expected = (out, *naive.conv2d_backward(dout, x, w, *args))
     placements, columns = set(), []  # (kernel, its sh and sw) of every direct kernel call
-    with pytest.MonkeyPatch.context() as patch:
+    with split_every_call(split), pytest.MonkeyPatch.context() as patch:
         for name in ("correlate_direct", "correlate_direct_weight_grad", "correlate_direct_weight_grad_outer"):
             patch.setattr(C, name, lambda *a, k=getattr(K, name): placements.add((k.__name__, a[4:6])) or k(*a))
         patch.setattr(C, "_phase_input_grad_pays", lambda *a: phase_dx)
         patch.setattr(C, "_correlate_grads_columns", lambda *a: columns.append(1) or _correlate_grads_columns(*a))
-        if split:
-            patch.setattr(P, "MIN_PARALLEL_WORK", 0)
         got_out, cache = C.conv2d_forward(x, w, b, *args)
         got = (got_out, *C.conv2d_backward(dout, cache))
         # The forward and the weight gradient read the image through its phases.
