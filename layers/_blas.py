@@ -11,10 +11,13 @@ So for the length of such a call the BLAS thread count is set to one, for the
 whole process (BLAS has no per-call setting): a BLAS call made at that moment
 by another thread of the program runs on one thread. The count is found
 through the OpenBLAS that NumPy loaded; with another BLAS, or off Linux,
-``batched_matmul`` is ``np.matmul``.
+``batched_matmul`` is ``np.matmul``. Numba kernels that call ``np.dot``
+(the Winograd convolution's) use SciPy's own OpenBLAS, whose count
+``_one_blas_thread("scipy")`` sets the same way.
 """
 import ctypes
 import functools
+import os
 import threading
 from contextlib import contextmanager
 
@@ -25,15 +28,27 @@ from ._parallel import MIN_PARALLEL_WORK, map_batch
 
 
 @functools.cache
-def _numpy_openblas_threads():
-    """``(get_num_threads, set_num_threads)`` of the OpenBLAS NumPy loaded, or None
-    (looked up on first use, not when ``layers`` is imported)."""
+def _openblas_threads(package="numpy"):
+    """``(get_num_threads, set_num_threads)`` of the OpenBLAS that ``package`` loaded, or None
+    (looked up on first use, not when ``layers`` is imported).
+
+    "numpy": the one NumPy's products call. "scipy": SciPy's own copy, which
+    ``np.dot`` inside Numba kernels calls (Numba takes its BLAS from
+    ``scipy.linalg.cython_blas``).
+    """
+    if package == "scipy":
+        try:
+            import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's OpenBLAS)
+        except ImportError:
+            return None
     try:
         with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps
-                            if "openblas" in line.rsplit("/", 1)[-1].lower() and "numpy" in line})
+            files = {line.split()[-1] for line in maps if "/" in line}
     except OSError:
         return None
+    # numpy.libs/libscipy_openblas64_-*.so, scipy.libs/libscipy_openblas-*.so, ...
+    paths = sorted(path for path in files if "openblas" in os.path.basename(path).lower()
+                   and os.path.basename(os.path.dirname(path)).lower().startswith(package))
     for path in paths:
         try:
             lib = ctypes.CDLL(path)
@@ -51,28 +66,31 @@ def _numpy_openblas_threads():
 
 
 _lock = threading.Lock()
-_holders = 0  # calls inside ``_one_blas_thread`` now
-_saved = 1  # the count to restore when the last of them leaves
+_holders = {}  # package -> calls inside ``_one_blas_thread`` now
+_saved = {}  # package -> the count to restore when the last of them leaves
 
 
 @contextmanager
-def _one_blas_thread():
-    """BLAS at one thread inside the block, its count restored when the last
-    concurrent block ends."""
-    global _holders, _saved
-    get, set_ = _numpy_openblas_threads()
+def _one_blas_thread(package="numpy"):
+    """``package``'s BLAS (see ``_openblas_threads``) at one thread inside the block, its count
+    restored when the last concurrent block ends; a no-op where it is not OpenBLAS."""
+    found = _openblas_threads(package)
+    if found is None:
+        yield
+        return
+    get, set_ = found
     with _lock:
-        if _holders == 0:
-            _saved = get()
+        if _holders.get(package, 0) == 0:
+            _saved[package] = get()
             set_(1)
-        _holders += 1
+        _holders[package] = _holders.get(package, 0) + 1
     try:
         yield
     finally:
         with _lock:
-            _holders -= 1
-            if _holders == 0:
-                set_(_saved)
+            _holders[package] -= 1
+            if _holders[package] == 0:
+                set_(_saved[package])
 
 
 def batched_matmul(a, b):
@@ -89,7 +107,7 @@ def batched_matmul(a, b):
     out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
     work = out.size * a.shape[-1]
     splits = a.shape[0] >= 2 and work >= MIN_PARALLEL_WORK and numba.get_num_threads() >= 2
-    if not (splits and _numpy_openblas_threads()):
+    if not (splits and _openblas_threads()):
         return np.matmul(a, b, out=out)
     with _one_blas_thread():
         map_batch(lambda start, stop: np.matmul(a[start:stop], b[start:stop], out=out[start:stop]),

@@ -117,6 +117,8 @@ def precompile(dtypes=(np.float32, np.float64)):
         _run_module(BatchNorm1d(8, dtype=dtype), sequences[:, 0])
         # Batch norm on images of ROW_MOMENTS_MIN pixels or more takes a kernel of its own.
         _run_module(BatchNorm2d(4, dtype=dtype), rng.standard_normal((2, 4, 10, 10)).astype(dtype))
+        # Enough channels for Winograd's kernels (layers.conv.WINOGRAD_MIN_CHANNELS).
+        _run_module(Conv2d(32, 32, 3, padding=1, dtype=dtype), rng.standard_normal((2, 32, 5, 5)).astype(dtype))
         _run_attention(dtype, rng)
         _run_losses(dtype, rng)
     return time.perf_counter() - start

@@ -142,3 +142,27 @@ def conv_transpose2d(x, w, b, stride, padding, output_padding, dilation, groups)
     if b is not None:
         out += b.reshape(1, -1, 1, 1)
     return out
+
+
+# Winograd's F(2x2, 3x3), one tile at a time (see layers._kernels.winograd).
+WINOGRAD_B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], float)
+WINOGRAD_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+WINOGRAD_A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], float)
+
+
+def winograd_conv2d(x, w, b, padding):
+    """A 3x3 stride-1 correlation of x (N, C, H, W) with w (F, C, 3, 3) plus b (F,), computed
+    tile by tile as ``A^T [sum over c of (G w G^T) * (B^T d B)] A`` for each 2x2 block of
+    outputs, d the 4x4 block of the zero-padded input under it (float64 throughout)."""
+    (ph, pw), (n_img, n_ch, height, width) = padding, x.shape
+    oh, ow = height + 2 * ph - 2, width + 2 * pw - 2
+    th, tw = -(-oh // 2), -(-ow // 2)
+    padded = np.zeros((n_img, n_ch, 2 * th + 2, 2 * tw + 2))
+    padded[:, :, ph:ph + height, pw:pw + width] = x
+    u = [[WINOGRAD_G @ w[f, c] @ WINOGRAD_G.T for c in range(n_ch)] for f in range(len(w))]
+    out = np.zeros((n_img, len(w), 2 * th, 2 * tw))
+    for n, f, ty, tx in np.ndindex(n_img, len(w), th, tw):
+        m = sum(u[f][c] * (WINOGRAD_B_T @ padded[n, c, 2 * ty:2 * ty + 4, 2 * tx:2 * tx + 4] @ WINOGRAD_B_T.T)
+                for c in range(n_ch))
+        out[n, f, 2 * ty:2 * ty + 2, 2 * tx:2 * tx + 2] = WINOGRAD_A_T @ m @ WINOGRAD_A_T.T + b[f]
+    return out[:, :, :oh, :ow].astype(x.dtype)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from layers import _blas, _parallel
 
-needs_openblas = pytest.mark.skipif(_blas._numpy_openblas_threads() is None,
+needs_openblas = pytest.mark.skipif(_blas._openblas_threads() is None,
                                     reason="NumPy is not linked to OpenBLAS")
 
 
@@ -45,7 +45,7 @@ def test_batched_matmul_equals_numpy(split, problem):
 
 @needs_openblas
 def test_blas_runs_one_thread_inside_and_is_restored_after(monkeypatch):
-    get, _ = _blas._numpy_openblas_threads()
+    get, _ = _blas._openblas_threads()
     before = get()
     seen = []
     numpy_matmul = np.matmul
@@ -70,7 +70,7 @@ def test_blas_runs_one_thread_inside_and_is_restored_after(monkeypatch):
 
 @needs_openblas
 def test_one_blas_thread_restores_the_count_after_errors_and_overlapping_calls():
-    get, _ = _blas._numpy_openblas_threads()
+    get, _ = _blas._openblas_threads()
     before = get()
     with pytest.raises(RuntimeError):
         with _blas._one_blas_thread():
