@@ -17,6 +17,7 @@ through the OpenBLAS that NumPy loaded; with another BLAS, or off Linux,
 """
 import ctypes
 import functools
+import importlib
 import os
 import threading
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ def _openblas_threads(package="numpy"):
     """
     if package == "scipy":
         try:
-            import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's OpenBLAS)
+            importlib.import_module("scipy.linalg.cython_blas")  # loads SciPy's OpenBLAS
         except ImportError:
             return None
     try:
