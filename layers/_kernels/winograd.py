@@ -34,7 +34,7 @@ from numba import njit, uintp
 
 from ._fastmath import JIT_OPTIONS
 
-# B^T d B: row a of B^T adds tile rows I0[a] and SIGN[a] * I1[a]; the same for columns.
+# The matrices, written out as additions in the kernels below (G is applied in layers.conv):
 # B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
 # A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
 # G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
