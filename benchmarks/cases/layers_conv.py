@@ -7,7 +7,7 @@ autograd entry point.
 import numpy as np
 
 import minigrad as mg
-from layers.conv import Geometry, _takes_direct, conv2d, conv_transpose2d
+from layers.conv import Geometry, _takes_direct, _takes_winograd, conv2d, conv_transpose2d
 from layers.pooling import avg_pool2d, max_pool2d
 from layers.upsample import upsample2d
 
@@ -77,9 +77,9 @@ _CONV_NOTE = "GEMM-bound (OpenBLAS vs oneDNN)"
 
 def _conv_case(n, c, hw, f, k, pad, dtype, stride=1):
     arrays = _randn(0, (n, c, hw, hw), (f, c, k, k), (f,), scales=(1, 0.1, 1))
-    direct = _takes_direct(f, c * k * k, Geometry((k, k), (1, 1), (pad, pad), (1, 1), (hw, hw), (hw, hw)))
-    note = ("phase form" if stride > 1 else "direct kernels" if direct else _CONV_NOTE if c * k * k >= 64
-            else "")
+    geom = Geometry((k, k), (1, 1), (pad, pad), (1, 1), (hw, hw), (hw, hw))
+    note = ("phase form" if stride > 1 else "Winograd" if _takes_winograd(1, f, c, geom)
+            else "direct kernels" if _takes_direct(f, c * k * k, geom) else _CONV_NOTE if c * k * k >= 64 else "")
     return _pair(f"conv2d {n}x{c}x{hw}x{hw} -> {f} {k}x{k} pad {pad}" + (f" stride {stride}" if stride > 1 else ""),
                  lambda x, w, b: conv2d(x, w, b, stride=stride, padding=pad),
                  lambda F, x, w, b: F.conv2d(x, w, b, stride=stride, padding=pad), arrays, dtype, note=note)
