@@ -165,24 +165,22 @@ def _grad_tiles(grad, n0, count, th, tw, g, mg, r):
                 for f in range(n_filt):
                     pixel[f] = planes[f, k]
         for ty in range(th):
-            # A e: row k of the 4x2 A = [[1, 0], [1, 1], [1, -1], [0, -1]], for columns 0 and 1.
+            # A e, A = [[1, 0], [1, 1], [1, -1], [0, -1]] (4x2): row k, tile column q in r[2k + q].
             for q in range(2):
                 e0, e1 = g[2 * ty, q].reshape(-1), g[2 * ty + 1, q].reshape(-1)
-                k0, k1, k2 = r[q], r[2 + q], r[4 + q]
+                k0, k1, k2, k3 = r[q], r[2 + q], r[4 + q], r[6 + q]
                 for i in range(span):
-                    k0[i] = e0[i] + e1[i]
+                    k0[i] = e0[i]
                 for i in range(span):
-                    k1[i] = e0[i] - e1[i]
+                    k1[i] = e0[i] + e1[i]
                 for i in range(span):
-                    k2[i] = e0[i]
-                k3 = r[6 + q]
+                    k2[i] = e0[i] - e1[i]
                 for i in range(span):
                     k3[i] = -e1[i]
-            # rows of A e, in the order of A: (e0, e0 + e1, e0 - e1, -e1) -> r[4, 0, 2, 6] + q
+            # (A e) A^T: the same combinations of each row's two columns.
             o = (n * th + ty) * span
             for a in range(4):
-                src = 4 if a == 0 else (0 if a == 1 else (2 if a == 2 else 6))
-                c0, c1 = r[src], r[src + 1]
+                c0, c1 = r[2 * a], r[2 * a + 1]
                 t0, t1 = mg[4 * a, o:o + span], mg[4 * a + 1, o:o + span]
                 t2, t3 = mg[4 * a + 2, o:o + span], mg[4 * a + 3, o:o + span]
                 for i in range(span):
