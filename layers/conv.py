@@ -265,7 +265,7 @@ def _correlate_grads(src, wmat_t, geom, image_grad=None, image=None):
     phases = _phase_geometry(wmat_t.transpose(0, 2, 1), geom)
     if phases is not None:
         return _correlate_grads_phased(src, wmat_t, geom, phases, image_grad, image)
-    if _takes_winograd(wmat_t.shape[0], wmat_t.shape[2], wmat_t.shape[1] // 9, geom):
+    if _takes_winograd(wmat_t.shape[0], wmat_t.shape[2], wmat_t.shape[1] // math.prod(geom.kernel), geom):
         return _correlate_grads_winograd(src, wmat_t, geom, image_grad, image)
     if _is_direct(wmat_t.transpose(0, 2, 1), geom):
         return _correlate_grads_direct(src, wmat_t, geom, image_grad, image)
